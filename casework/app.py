@@ -1,0 +1,97 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_talisman import Talisman
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from casework.db import Database
+from casework.security.kit import build_kit
+from casework.settings import REPO_ROOT, Settings, load_settings
+from casework.web.errors import init_errors
+from casework.web.gate import init_gate
+from casework.web.lifecycle import init_lifecycle
+from casework.web.logs import configure_logging
+from casework.web.templating import init_templating
+
+CSP = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": ["'self'", "data:"],
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'none'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+
+def create_app(config: Settings | None = None, *, database: Database | None = None) -> Flask:
+    settings = config or load_settings()
+    configure_logging(settings.log_level)
+
+    app = Flask(
+        "casework",
+        static_folder=str(REPO_ROOT / "casework" / "static"),
+        instance_path=str(settings.instance_dir),
+        instance_relative_config=False,
+    )
+    secure_cookie = settings.https
+    app.config.update(
+        SECRET_KEY=settings.secret_key.material,
+        SESSION_COOKIE_NAME="__Host-casework" if secure_cookie else "casework_session",
+        SESSION_COOKIE_SECURE=secure_cookie,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        # The signed cookie holds only a session token; the server decides when it expires.
+        SESSION_PERMANENT=False,
+        MAX_CONTENT_LENGTH=settings.max_content_length_bytes,
+        # CSRF tokens last as long as the (server-side, time-limited) session: a long note
+        # typed slowly is not lost to an expired token.
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_SSL_STRICT=settings.https,
+        TEMPLATES_AUTO_RELOAD=False,
+    )
+    if settings.is_production:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
+
+    app.extensions["casework.database"] = database or Database(settings.database_url)
+    app.extensions["casework.kit"] = build_kit(settings)
+
+    init_lifecycle(app)
+    init_gate(app)
+    CSRFProtect(app)
+    Talisman(
+        app,
+        force_https=settings.is_production,
+        strict_transport_security=settings.is_production,
+        strict_transport_security_max_age=31_536_000,
+        strict_transport_security_include_subdomains=True,
+        session_cookie_secure=secure_cookie,
+        session_cookie_http_only=True,
+        content_security_policy=CSP,
+        content_security_policy_nonce_in=["script-src"],
+        frame_options="DENY",
+        referrer_policy="same-origin",
+        permissions_policy={"geolocation": "()", "camera": "()", "microphone": "()"},
+    )
+    init_templating(app)
+    init_errors(app)
+    _register_blueprints(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    """Every blueprint, in one place."""
+    from casework.agencies.views import bp as agencies_bp
+    from casework.auth.views import bp as auth_bp
+    from casework.home.views import bp as home_bp
+    from casework.users.views import bp as users_bp
+    from casework.web.health import bp as health_bp
+
+    for blueprint in (health_bp, auth_bp, home_bp, users_bp, agencies_bp):
+        app.register_blueprint(blueprint)

@@ -1,0 +1,62 @@
+"""Sign-in, two-factor and password forms."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
+from wtforms import PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length
+
+
+class SignInForm(FlaskForm):
+    email = StringField(
+        "Email address",
+        widget=GovTextInput(),
+        validators=[
+            DataRequired("Enter your email address"),
+            Length(max=320, message="Email address must be 320 characters or fewer"),
+            Email("Enter an email address in the correct format, like name@example.org",
+                  check_deliverability=False),
+        ],
+    )
+    password = PasswordField(
+        "Password",
+        widget=GovPasswordInput(),
+        validators=[DataRequired("Enter your password")],
+    )
+    submit = SubmitField("Sign in", widget=GovSubmitInput())
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        "Security code",
+        widget=GovTextInput(),
+        description="The 6-digit code shown in your authenticator app",
+        validators=[
+            DataRequired("Enter the 6-digit security code"),
+            Length(max=20, message="Enter the 6-digit security code"),
+        ],
+    )
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password",
+        widget=GovPasswordInput(),
+        validators=[DataRequired("Enter your current password")],
+    )
+    new_password = PasswordField(
+        "New password",
+        widget=GovPasswordInput(),
+        description="At least 12 characters. A few unrelated words are easy to remember "
+        "and hard to guess.",
+        validators=[DataRequired("Enter a new password")],
+    )
+    submit = SubmitField("Change password", widget=GovSubmitInput())
+
+
+class ConfirmForm(FlaskForm):
+    """A form with only a button (sign out, sign out everywhere): carries the CSRF token."""
+
+    submit = SubmitField("Confirm", widget=GovSubmitInput())

@@ -1,0 +1,468 @@
+"""Sign-in, multi-factor authentication and server-side sessions (no Flask imports).
+
+Throttling: each password or code check first *reserves* an attempt row in its own short
+transaction, counting the failures (and still-pending attempts) of the last window for the
+account identifier and for the IP address. Only then is the password hash checked. Because the
+count and the reservation happen in one serialised write transaction (``BEGIN IMMEDIATE`` on
+SQLite, a row lock on the account's throttle key on PostgreSQL), the limit holds across every
+worker process: at most N verifications per account per window, however many arrive at once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from casework.audit import recorder
+from casework.audit.recorder import Actor
+from casework.auth.models import (
+    AttemptKind,
+    AttemptOutcome,
+    LoginAttempt,
+    RevokeReason,
+    UserSession,
+)
+from casework.clock import utcnow
+from casework.db import Database
+from casework.security import totp
+from casework.security.crypto import DecryptionError, associated_data
+from casework.security.kit import SecurityKit
+from casework.security.passwords import password_problem
+from casework.security.tokens import new_token, token_hash
+from casework.users.models import User
+
+
+class SignInResult(StrEnum):
+    OK = "ok"
+    BAD_CREDENTIALS = "bad_credentials"
+    THROTTLED = "throttled"
+
+
+@dataclass(frozen=True)
+class SignInOutcome:
+    result: SignInResult
+    user_id: uuid.UUID | None = None
+
+
+class SessionState(StrEnum):
+    ACTIVE = "active"
+    MISSING = "missing"
+    REVOKED = "revoked"
+    IDLE_EXPIRED = "idle_expired"
+    ABSOLUTE_EXPIRED = "absolute_expired"
+    USER_DISABLED = "user_disabled"
+
+
+@dataclass(frozen=True)
+class LoadedSession:
+    state: SessionState
+    session_id: uuid.UUID | None = None
+    user_id: uuid.UUID | None = None
+    mfa_verified: bool = False
+    created_at: datetime | None = None
+    last_seen_at: datetime | None = None
+
+
+class PasswordChangeError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+# --- throttling -----------------------------------------------------------------------------
+
+
+def _reserve_attempt(
+    database: Database,
+    kit: SecurityKit,
+    *,
+    kind: AttemptKind,
+    identifier: str,
+    ip_address: str,
+    user_id: uuid.UUID | None,
+) -> uuid.UUID | None:
+    """Reserve a check; None if the account or address is over its limit (recorded too)."""
+    settings = kit.settings
+    identifier_hmac = kit.identifier_hmac(identifier)
+    now = utcnow()
+    since = now - timedelta(minutes=settings.login_window_minutes)
+    counted = (AttemptOutcome.FAILED, AttemptOutcome.PENDING)
+    with database.transaction() as db:
+        if not database.is_sqlite:
+            # Serialise reservations for this identifier across processes (PostgreSQL).
+            db.execute(
+                select(func.pg_advisory_xact_lock(func.hashtext(identifier_hmac)))
+            )
+        account_failures = db.scalar(
+            select(func.count())
+            .select_from(LoginAttempt)
+            .where(
+                LoginAttempt.identifier_hmac == identifier_hmac,
+                LoginAttempt.kind == kind,
+                LoginAttempt.attempted_at >= since,
+                LoginAttempt.outcome.in_(counted),
+            )
+        )
+        ip_failures = db.scalar(
+            select(func.count())
+            .select_from(LoginAttempt)
+            .where(
+                LoginAttempt.ip_address == ip_address,
+                LoginAttempt.attempted_at >= since,
+                LoginAttempt.outcome.in_(counted),
+            )
+        )
+        limit = settings.login_max_failures_per_account
+        over = (account_failures or 0) >= limit or (ip_failures or 0) >= (
+            settings.login_max_failures_per_ip
+        )
+        attempt = LoginAttempt(
+            id=uuid.uuid4(),
+            attempted_at=now,
+            kind=kind,
+            outcome=AttemptOutcome.THROTTLED if over else AttemptOutcome.PENDING,
+            identifier_hmac=identifier_hmac,
+            user_id=user_id,
+            ip_address=ip_address,
+        )
+        db.add(attempt)
+        return None if over else attempt.id
+
+
+def _settle_attempt(database: Database, attempt_id: uuid.UUID, succeeded: bool) -> None:
+    with database.transaction() as db:
+        db.execute(
+            update(LoginAttempt)
+            .where(LoginAttempt.id == attempt_id)
+            .values(outcome=AttemptOutcome.SUCCEEDED if succeeded else AttemptOutcome.FAILED)
+        )
+
+
+# --- password step --------------------------------------------------------------------------
+
+
+def find_user_by_email(db: Session, email: str) -> User | None:
+    return db.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def check_password(
+    database: Database, kit: SecurityKit, *, email: str, password: str, ip_address: str
+) -> SignInOutcome:
+    """The password step of sign-in, throttled and audited. Creates no session."""
+    with database.reading() as db:
+        user = find_user_by_email(db, email)
+        user_id = user.id if user else None
+        agency_id = user.agency_id if user else None
+        disabled = bool(user and not user.active)
+        stored_hash = user.password_hash if user and user.active else None
+    actor = Actor(user_id=user_id, agency_id=agency_id, ip_address=ip_address)
+
+    if len(password) > kit.settings.password_max_length:
+        return _refuse(database, actor, SignInResult.BAD_CREDENTIALS, "password_too_long")
+
+    attempt_id = _reserve_attempt(
+        database,
+        kit,
+        kind=AttemptKind.PASSWORD,
+        identifier=email,
+        ip_address=ip_address,
+        user_id=user_id,
+    )
+    if attempt_id is None:
+        return _refuse(database, actor, SignInResult.THROTTLED, "throttled")
+
+    ok = kit.passwords.verify(stored_hash, password)
+    _settle_attempt(database, attempt_id, ok)
+    if not ok:
+        reason = "disabled" if disabled else "bad_credentials"
+        return _refuse(database, actor, SignInResult.BAD_CREDENTIALS, reason)
+    assert user_id is not None
+    if stored_hash and kit.passwords.needs_rehash(stored_hash):
+        with database.transaction() as db:
+            db.execute(
+                update(User)
+                .where(User.id == user_id)
+                .values(password_hash=kit.passwords.hash(password))
+            )
+    return SignInOutcome(SignInResult.OK, user_id)
+
+
+def _refuse(database: Database, actor: Actor, result: SignInResult, reason: str) -> SignInOutcome:
+    with database.transaction() as db:
+        recorder.record(
+            db,
+            actor,
+            "auth.password",
+            outcome="denied",
+            target_type="user" if actor.user_id else None,
+            target_id=actor.user_id,
+            details={"reason": reason},
+        )
+    return SignInOutcome(result, None)
+
+
+# --- sessions -------------------------------------------------------------------------------
+
+
+def start_session(
+    db: Session,
+    actor: Actor,
+    user_id: uuid.UUID,
+    *,
+    mfa_verified: bool,
+    user_agent: str | None,
+) -> str:
+    """Create a server-side session; returns the token for the signed cookie."""
+    token = new_token()
+    now = utcnow()
+    db.add(
+        UserSession(
+            id=uuid.uuid4(),
+            token_hash=token_hash(token),
+            user_id=user_id,
+            created_at=now,
+            last_seen_at=now,
+            mfa_verified_at=now if mfa_verified else None,
+            ip_address=actor.ip_address,
+            user_agent=(user_agent or "")[:200] or None,
+        )
+    )
+    recorder.record(
+        db,
+        actor,
+        "auth.session.start",
+        target_type="user",
+        target_id=user_id,
+        details={"mfa": mfa_verified},
+    )
+    return token
+
+
+def load_session(db: Session, kit: SecurityKit, token: str | None) -> LoadedSession:
+    """Check a cookie's token against the database: revoked, expired or disabled get nothing."""
+    if not token:
+        return LoadedSession(SessionState.MISSING)
+    row = db.execute(
+        select(UserSession, User.active)
+        .join(User, User.id == UserSession.user_id)
+        .where(UserSession.token_hash == token_hash(token))
+    ).first()
+    if row is None:
+        return LoadedSession(SessionState.MISSING)
+    session, user_active = row
+    now = utcnow()
+    settings = kit.settings
+    state = SessionState.ACTIVE
+    if session.revoked_at is not None:
+        state = SessionState.REVOKED
+    elif not user_active:
+        state = SessionState.USER_DISABLED
+    elif now - session.created_at >= timedelta(hours=settings.session_absolute_hours):
+        state = SessionState.ABSOLUTE_EXPIRED
+    elif now - session.last_seen_at >= timedelta(minutes=settings.session_idle_minutes):
+        state = SessionState.IDLE_EXPIRED
+    return LoadedSession(
+        state=state,
+        session_id=session.id,
+        user_id=session.user_id,
+        mfa_verified=session.mfa_verified_at is not None,
+        created_at=session.created_at,
+        last_seen_at=session.last_seen_at,
+    )
+
+
+def touch_session(database: Database, kit: SecurityKit, session_id: uuid.UUID) -> None:
+    """Record activity (idle timer), at most once per ``session_touch_seconds``."""
+    now = utcnow()
+    stale_before = now - timedelta(seconds=kit.settings.session_touch_seconds)
+    with database.transaction() as db:
+        db.execute(
+            update(UserSession)
+            .where(
+                UserSession.id == session_id,
+                UserSession.revoked_at.is_(None),
+                UserSession.last_seen_at < stale_before,
+            )
+            .values(last_seen_at=now)
+        )
+
+
+def needs_touch(kit: SecurityKit, last_seen_at: datetime) -> bool:
+    return utcnow() - last_seen_at >= timedelta(seconds=kit.settings.session_touch_seconds)
+
+
+def revoke_session(db: Session, session_id: uuid.UUID, reason: RevokeReason) -> None:
+    db.execute(
+        update(UserSession)
+        .where(UserSession.id == session_id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_reason=reason)
+    )
+
+
+def revoke_all_sessions(
+    db: Session,
+    user_id: uuid.UUID,
+    reason: RevokeReason,
+    *,
+    except_session_id: uuid.UUID | None = None,
+) -> int:
+    statement = (
+        update(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_reason=reason)
+    )
+    if except_session_id is not None:
+        statement = statement.where(UserSession.id != except_session_id)
+    return db.execute(statement).rowcount  # type: ignore[attr-defined,no-any-return]
+
+
+def sign_out(db: Session, actor: Actor, session_id: uuid.UUID, *, everywhere: bool) -> None:
+    if everywhere and actor.user_id is not None:
+        count = revoke_all_sessions(db, actor.user_id, RevokeReason.SIGNED_OUT_EVERYWHERE)
+        recorder.record(
+            db, actor, "auth.sign_out_everywhere", target_type="user",
+            target_id=actor.user_id, details={"sessions": count},
+        )
+    else:
+        revoke_session(db, session_id, RevokeReason.SIGNED_OUT)
+        recorder.record(db, actor, "auth.sign_out", target_type="user", target_id=actor.user_id)
+
+
+def expire_session(database: Database, session_id: uuid.UUID, state: SessionState) -> None:
+    reason = (
+        RevokeReason.IDLE_TIMEOUT
+        if state is SessionState.IDLE_EXPIRED
+        else RevokeReason.ABSOLUTE_TIMEOUT
+    )
+    with database.transaction() as db:
+        revoke_session(db, session_id, reason)
+
+
+# --- multi-factor authentication ------------------------------------------------------------
+
+
+def encrypt_totp_secret(kit: SecurityKit, user_id: uuid.UUID, secret: str) -> bytes:
+    return kit.user_secrets.encrypt(
+        secret.encode(), associated_data("users", "totp_secret_encrypted", user_id)
+    )
+
+
+def decrypt_totp_secret(kit: SecurityKit, user_id: uuid.UUID, blob: bytes) -> str:
+    return kit.user_secrets.decrypt(
+        blob, associated_data("users", "totp_secret_encrypted", user_id)
+    ).decode()
+
+
+def check_totp(
+    database: Database,
+    kit: SecurityKit,
+    actor: Actor,
+    user_id: uuid.UUID,
+    code: str,
+    *,
+    enrolling_secret: str | None = None,
+) -> bool:
+    """Check a code (throttled, single use). On enrolment, also stores the new secret."""
+    with database.reading() as db:
+        user = db.get(User, user_id)
+        if user is None or not user.active:
+            return False
+        email = user.email
+        last_step = None if enrolling_secret else user.totp_last_timestep
+        blob = user.totp_secret_encrypted
+    if enrolling_secret:
+        secret = enrolling_secret
+    elif blob is not None:
+        try:
+            secret = decrypt_totp_secret(kit, user_id, blob)
+        except DecryptionError:
+            return False
+    else:
+        return False
+
+    attempt_id = _reserve_attempt(
+        database,
+        kit,
+        kind=AttemptKind.TOTP,
+        identifier=email,
+        ip_address=actor.ip_address or "unknown",
+        user_id=user_id,
+    )
+    if attempt_id is None:
+        with database.transaction() as db:
+            recorder.record(db, actor, "auth.mfa", outcome="denied", target_type="user",
+                            target_id=user_id, details={"reason": "throttled"})
+        return False
+    step = totp.matching_timestep(secret, code, utcnow(), after=last_step)
+    _settle_attempt(database, attempt_id, step is not None)
+    with database.transaction() as db:
+        if step is None:
+            recorder.record(db, actor, "auth.mfa", outcome="denied", target_type="user",
+                            target_id=user_id, details={"reason": "bad_code"})
+            return False
+        values: dict[str, object] = {"totp_last_timestep": step}
+        if enrolling_secret:
+            values["totp_secret_encrypted"] = encrypt_totp_secret(kit, user_id, enrolling_secret)
+            values["mfa_enrolled_at"] = utcnow()
+        # Single use, even against a concurrent request with the same code.
+        result = db.execute(
+            update(User)
+            .where(
+                User.id == user_id,
+                or_(User.totp_last_timestep.is_(None), User.totp_last_timestep < step),
+            )
+            .values(**values)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            recorder.record(db, actor, "auth.mfa", outcome="denied", target_type="user",
+                            target_id=user_id, details={"reason": "code_reused"})
+            return False
+        recorder.record(
+            db, actor, "auth.mfa.enrol" if enrolling_secret else "auth.mfa",
+            target_type="user", target_id=user_id,
+        )
+    return True
+
+
+# --- passwords ------------------------------------------------------------------------------
+
+
+def change_password(
+    db: Session,
+    kit: SecurityKit,
+    actor: Actor,
+    user: User,
+    *,
+    current_password: str | None,
+    new_password: str,
+    current_session_id: uuid.UUID | None,
+) -> None:
+    """Set a new password and end every other session of the user."""
+    if current_password is not None and not kit.passwords.verify(
+        user.password_hash, current_password
+    ):
+        raise PasswordChangeError("current_password", "Your current password is not correct")
+    settings = kit.settings
+    problem = password_problem(
+        new_password,
+        email=user.email,
+        min_length=settings.password_min_length,
+        max_length=settings.password_max_length,
+    )
+    if problem:
+        raise PasswordChangeError("new_password", problem)
+    if user.password_hash and kit.passwords.verify(user.password_hash, new_password):
+        raise PasswordChangeError("new_password", "Enter a password you have not used here before")
+    user.password_hash = kit.passwords.hash(new_password)
+    user.password_changed_at = utcnow()
+    user.must_change_password = False
+    revoke_all_sessions(
+        db, user.id, RevokeReason.PASSWORD_CHANGED, except_session_id=current_session_id
+    )
+    recorder.record(db, actor, "auth.password.change", target_type="user", target_id=user.id)

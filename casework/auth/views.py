@@ -1,0 +1,249 @@
+"""Sign in, two-factor set-up and challenge, sign out, password change, account page."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import login_user, logout_user
+
+from casework.access.rules import PASSWORD_CHANGE, PASSWORD_ONLY, PUBLIC, SIGNED_IN, access
+from casework.auth import queries, services
+from casework.auth.forms import ChangePasswordForm, CodeForm, ConfirmForm, SignInForm
+from casework.auth.models import RevokeReason
+from casework.auth.services import PasswordChangeError, SignInResult
+from casework.security import totp
+from casework.security.crypto import DecryptionError, associated_data
+from casework.users.models import User
+from casework.web import context
+from casework.web.gate import safe_next
+from casework.web.navigation import home_endpoint
+from casework.web.principal import Principal, load_principal
+
+bp = Blueprint("auth", __name__)
+
+PENDING_SECRET_KEY = "mfa_pending"
+NEXT_KEY = "after_sign_in"
+
+
+def _establish(user_id: uuid.UUID, *, mfa_verified: bool, replacing: uuid.UUID | None) -> None:
+    """Start a fresh server-side session (new token; nothing carried over from before)."""
+    database = context.database()
+    next_path = session.get(NEXT_KEY)
+    with database.transaction() as db:
+        if replacing is not None:
+            services.revoke_session(db, replacing, RevokeReason.MFA_COMPLETED)
+        token = services.start_session(
+            db,
+            context.actor(),
+            user_id,
+            mfa_verified=mfa_verified,
+            user_agent=request.user_agent.string,
+        )
+    with database.reading() as db:
+        session_row = queries.session_by_token(db, token)
+        principal = load_principal(
+            db,
+            token=token,
+            session_id=session_row.id,
+            user_id=user_id,
+            mfa_verified=mfa_verified,
+        )
+    assert principal is not None
+    session.clear()
+    if next_path and not mfa_verified:
+        session[NEXT_KEY] = next_path
+    login_user(principal)
+
+
+def _after_sign_in(principal: Principal) -> ResponseReturnValue:
+    if context.settings().mfa_required and not principal.mfa_verified:
+        return redirect(url_for("auth.mfa_challenge" if principal.mfa_enrolled else "auth.mfa_enrol"))
+    target = safe_next(session.pop(NEXT_KEY, None))
+    return redirect(target or url_for("home.index"))
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@access(PUBLIC)
+def sign_in() -> ResponseReturnValue:
+    form = SignInForm()
+    status = 200
+    error: str | None = None
+    if request.method == "GET" and (next_path := safe_next(request.args.get("next"))):
+        session[NEXT_KEY] = next_path
+    if form.validate_on_submit():
+        outcome = services.check_password(
+            context.database(),
+            context.kit(),
+            email=form.email.data or "",
+            password=form.password.data or "",
+            ip_address=context.client_ip(),
+        )
+        if outcome.result is SignInResult.OK and outcome.user_id is not None:
+            _establish(outcome.user_id, mfa_verified=False, replacing=None)
+            return _after_sign_in(context.principal())
+        if outcome.result is SignInResult.THROTTLED:
+            status = 429
+            error = "Too many attempts to sign in. Wait 15 minutes, then try again."
+        else:
+            status = 401
+            error = "Enter a correct email address and password"
+        form.password.errors = [error]
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/sign_in.html", form=form, error=error), status
+
+
+def _pending_secret(user_id: uuid.UUID) -> str | None:
+    blob = session.get(PENDING_SECRET_KEY)
+    if not blob:
+        return None
+    try:
+        return context.kit().user_secrets.decrypt(
+            base64.b64decode(blob), associated_data("mfa_enrolment", "secret", user_id)
+        ).decode()
+    except (DecryptionError, ValueError):
+        return None
+
+
+@bp.route("/sign-in/two-factor/set-up", methods=["GET", "POST"])
+@access(PASSWORD_ONLY)
+def mfa_enrol() -> ResponseReturnValue:
+    principal = context.principal()
+    if principal.mfa_enrolled:
+        return redirect(url_for("auth.mfa_challenge"))
+    secret = _pending_secret(principal.id)
+    if secret is None or request.method == "GET":
+        secret = totp.new_secret()
+        session[PENDING_SECRET_KEY] = base64.b64encode(
+            context.kit().user_secrets.encrypt(
+                secret.encode(), associated_data("mfa_enrolment", "secret", principal.id)
+            )
+        ).decode()
+    form = CodeForm()
+    status = 200
+    if form.validate_on_submit():
+        if services.check_totp(
+            context.database(),
+            context.kit(),
+            context.actor(),
+            principal.id,
+            form.code.data or "",
+            enrolling_secret=secret,
+        ):
+            session.pop(PENDING_SECRET_KEY, None)
+            _establish(principal.id, mfa_verified=True, replacing=principal.session_id)
+            flash("Two-factor authentication is set up.", "success")
+            return _after_sign_in(context.principal())
+        form.code.errors = ["The security code is not correct. Check your app and try again"]
+        status = 400
+    elif request.method == "POST":
+        status = 400
+    uri = totp.provisioning_uri(
+        secret, account=principal.email, issuer=context.settings().service_name
+    )
+    return render_template(
+        "auth/mfa_enrol.html",
+        form=form,
+        qr_code=totp.qr_code_data_uri(uri),
+        secret=totp.grouped(secret),
+    ), status
+
+
+@bp.route("/sign-in/two-factor", methods=["GET", "POST"])
+@access(PASSWORD_ONLY)
+def mfa_challenge() -> ResponseReturnValue:
+    principal = context.principal()
+    if not principal.mfa_enrolled:
+        return redirect(url_for("auth.mfa_enrol"))
+    if principal.mfa_verified:
+        return redirect(url_for("home.index"))
+    form = CodeForm()
+    status = 200
+    if form.validate_on_submit():
+        if services.check_totp(
+            context.database(), context.kit(), context.actor(), principal.id, form.code.data or ""
+        ):
+            _establish(principal.id, mfa_verified=True, replacing=principal.session_id)
+            return _after_sign_in(context.principal())
+        form.code.errors = [
+            "The security code is not correct, or was already used. Wait for a new code"
+        ]
+        status = 400
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/mfa_challenge.html", form=form), status
+
+
+@bp.route("/sign-out", methods=["POST"])
+@access(PASSWORD_ONLY)
+def sign_out() -> ResponseReturnValue:
+    principal = context.principal()
+    with context.database().transaction() as db:
+        services.sign_out(db, context.actor(), principal.session_id, everywhere=False)
+    logout_user()
+    session.clear()
+    flash("You have signed out.", "success")
+    return redirect(url_for("auth.sign_in"))
+
+
+@bp.route("/account/sign-out-everywhere", methods=["POST"])
+@access(SIGNED_IN)
+def sign_out_everywhere() -> ResponseReturnValue:
+    principal = context.principal()
+    with context.database().transaction() as db:
+        services.sign_out(db, context.actor(), principal.session_id, everywhere=True)
+    logout_user()
+    session.clear()
+    flash("You have signed out on every device.", "success")
+    return redirect(url_for("auth.sign_in"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@access(PASSWORD_CHANGE)
+def change_password() -> ResponseReturnValue:
+    principal = context.principal()
+    form = ChangePasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        db = context.db()
+        user = db.get(User, principal.id)
+        assert user is not None
+        try:
+            services.change_password(
+                db,
+                context.kit(),
+                context.actor(),
+                user,
+                current_password=form.current_password.data or "",
+                new_password=form.new_password.data or "",
+                current_session_id=principal.session_id,
+            )
+        except PasswordChangeError as exc:
+            getattr(form, exc.field).errors = [exc.message]
+            status = 400
+        else:
+            flash("Your password has been changed. You have been signed out on other devices.",
+                  "success")
+            return redirect(url_for(home_endpoint(principal.roles)))
+    elif request.method == "POST":
+        status = 400
+    return render_template(
+        "auth/change_password.html", form=form, forced=principal.must_change_password
+    ), status
+
+
+@bp.route("/account")
+@access(SIGNED_IN)
+def account() -> ResponseReturnValue:
+    principal = context.principal()
+    db = context.db()
+    return render_template(
+        "auth/account.html",
+        principal=principal,
+        teams=queries.team_names_for(db, principal.id),
+        sessions=queries.active_sessions(db, principal.id),
+        form=ConfirmForm(),
+    )

@@ -1,0 +1,183 @@
+"""The ``casework`` command: a Flask CLI group with Casework's own commands.
+
+    casework db upgrade | downgrade REV | current
+    casework demo-data [--if-empty]
+    casework users create --email ... --name ... --agency ... --role ...
+    casework serve [--host 127.0.0.1] [--port 5000] [--workers 2]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from casework.access.roles import Role
+from casework.audit.recorder import SYSTEM
+from casework.users.services import UserError
+
+
+def _app() -> Flask:
+    from casework.app import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_app, add_default_commands=False,
+             add_version_option=False)
+def main() -> None:
+    """Casework: case management for multi-agency complex cases."""
+
+
+def _database_url() -> str:
+    return str(current_app.extensions["casework.database"].url)
+
+
+@main.group()
+def db() -> None:
+    """Database migrations."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION."""
+    from casework import migrate
+
+    migrate.upgrade(_database_url(), revision)
+    click.echo(f"Database is at {revision}.")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    """Undo migrations back to REVISION (e.g. base)."""
+    from casework import migrate
+
+    migrate.downgrade(_database_url(), revision)
+
+
+@db.command("current")
+@with_appcontext
+def db_current() -> None:
+    """Show the database's migration revision."""
+    from casework import migrate
+
+    migrate.current(_database_url())
+
+
+@main.command("demo-data")
+@click.option("--if-empty", is_flag=True, help="Do nothing if the database already has data.")
+@with_appcontext
+def demo_data(if_empty: bool) -> None:
+    """Load the fictional Northdale partnership (agencies, teams, one account per role)."""
+    from casework.demo import data
+
+    database = current_app.extensions["casework.database"]
+    kit = current_app.extensions["casework.kit"]
+    with database.reading() as session:
+        empty = data.is_empty(session)
+    if not empty:
+        if if_empty:
+            click.echo("Database already has data; demo data not loaded.")
+            return
+        raise click.ClickException("the database already has data; demo data needs an empty one")
+    steps = len(data.AGENCIES) + len(data.ACCOUNTS)
+    with click.progressbar(length=steps, label="Loading demo data") as bar, \
+            database.transaction() as session:
+        data.load(session, kit, progress=lambda _step: bar.update(1))
+    click.echo(f"Loaded {len(data.AGENCIES)} agencies and {len(data.ACCOUNTS)} demo accounts "
+               f"(password: {data.DEMO_PASSWORD}).")
+
+
+@main.group()
+def users() -> None:
+    """User accounts."""
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--name", "full_name", required=True)
+@click.option("--agency", "agency_name", required=True, help="The agency's exact name.")
+@click.option("--role", "roles", multiple=True, required=True,
+              type=click.Choice([r.value for r in Role]), help="Repeat for several roles.")
+@click.password_option(prompt="Password (the user must change it at first sign-in)")
+@with_appcontext
+def users_create(email: str, full_name: str, agency_name: str, roles: tuple[str, ...],
+                 password: str) -> None:
+    """Create a user account (e.g. the first administrator)."""
+    from sqlalchemy import select
+
+    from casework.agencies.models import Agency
+    from casework.users import services
+
+    database = current_app.extensions["casework.database"]
+    kit = current_app.extensions["casework.kit"]
+    try:
+        with database.transaction() as session:
+            agency = session.scalar(select(Agency).where(Agency.name == agency_name))
+            if agency is None:
+                raise click.ClickException(f"no agency called {agency_name!r}")
+            user = services.create_user(
+                session, kit, SYSTEM, email=email, full_name=full_name, agency=agency,
+                roles=[Role(r) for r in roles], password=password,
+            )
+            click.echo(f"Created {user.email}. They set a new password and two-factor "
+                       "authentication at first sign-in.")
+    except UserError as exc:
+        raise click.ClickException(exc.message) from exc
+
+
+@main.group("agencies")
+def agencies_group() -> None:
+    """Agencies."""
+
+
+@agencies_group.command("create")
+@click.option("--name", required=True)
+@click.option("--kind", required=True, help="e.g. treatment, housing, police, other")
+@with_appcontext
+def agencies_create(name: str, kind: str) -> None:
+    """Create an agency (for bootstrapping a new installation)."""
+    from casework.agencies import services
+    from casework.agencies.models import AgencyKind
+
+    try:
+        agency_kind = AgencyKind(kind)
+    except ValueError as exc:
+        raise click.BadParameter(
+            "one of " + ", ".join(k.value for k in AgencyKind), param_hint="--kind"
+        ) from exc
+    database = current_app.extensions["casework.database"]
+    try:
+        with database.transaction() as session:
+            services.create_agency(session, SYSTEM, name=name, kind=agency_kind)
+    except services.AgencyError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"Created agency {name}.")
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve Casework with gunicorn."""
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("accesslog", "-")
+            self.cfg.set("timeout", 60)
+
+        def load(self) -> Any:
+            return _app()
+
+    click.echo(f"Casework is running at http://{host}:{port}/ (press Ctrl+C to stop)")
+    Server().run()

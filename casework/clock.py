@@ -1,0 +1,30 @@
+"""One injectable clock. Services take "now" from here so tests can move time without sleeping."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+LONDON = ZoneInfo("Europe/London")
+
+_source: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return _source()
+
+
+def set_source(source: Callable[[], datetime]) -> None:
+    """Replace the clock (tests only)."""
+    global _source  # noqa: PLW0603 - the one process-wide clock, replaced only by tests
+    _source = source
+
+
+def reset() -> None:
+    set_source(lambda: datetime.now(UTC))
+
+
+def to_london(moment: datetime) -> datetime:
+    return moment.astimezone(LONDON)

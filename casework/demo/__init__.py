@@ -1,0 +1,1 @@
+"""Fictional demonstration data (the "Northdale" partnership). Never real people."""

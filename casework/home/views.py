@@ -1,0 +1,81 @@
+"""Each role's home page. ``/`` sends a user to the page of their main role."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+
+from casework.access.roles import Role
+from casework.access.rules import SIGNED_IN, access, roles
+from casework.home import queries
+from casework.web import context
+from casework.web.navigation import home_endpoint
+
+bp = Blueprint("home", __name__)
+
+
+@bp.route("/")
+@access(SIGNED_IN)
+def index() -> ResponseReturnValue:
+    return redirect(url_for(home_endpoint(context.principal().roles)))
+
+
+def _page(template: str, **extra: object) -> str:
+    principal = context.principal()
+    return render_template(
+        template,
+        principal=principal,
+        teams=queries.teams_of(context.db(), principal.id),
+        **extra,
+    )
+
+
+@bp.route("/home/worker")
+@access(roles(Role.WORKER))
+def worker() -> ResponseReturnValue:
+    return _page("home/worker.html")
+
+
+@bp.route("/home/assessor")
+@access(roles(Role.ASSESSOR))
+def assessor() -> ResponseReturnValue:
+    return _page("home/assessor.html")
+
+
+@bp.route("/home/custody")
+@access(roles(Role.CUSTODY_OFFICER))
+def custody() -> ResponseReturnValue:
+    return _page("home/custody.html")
+
+
+@bp.route("/home/manager")
+@access(roles(Role.MANAGER))
+def manager() -> ResponseReturnValue:
+    return _page("home/manager.html")
+
+
+@bp.route("/home/information-governance")
+@access(roles(Role.INFORMATION_GOVERNANCE))
+def information_governance() -> ResponseReturnValue:
+    return _page(
+        "home/information_governance.html",
+        security=queries.security_summary(context.db()),
+    )
+
+
+@bp.route("/home/partnership")
+@access(roles(Role.PARTNERSHIP_LEAD))
+def partnership_lead() -> ResponseReturnValue:
+    return _page("home/partnership_lead.html", kinds=queries.agencies_by_kind(context.db()))
+
+
+@bp.route("/home/admin")
+@access(roles(Role.ADMIN))
+def admin() -> ResponseReturnValue:
+    return _page("home/admin.html", figures=queries.admin_figures(context.db()))
+
+
+@bp.route("/home/no-role")
+@access(SIGNED_IN)
+def no_role() -> ResponseReturnValue:
+    return _page("home/no_role.html")

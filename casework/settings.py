@@ -1,0 +1,207 @@
+"""Settings: non-secret values from ``config/<env>.toml``, secrets from the environment.
+
+One frozen :class:`Settings` object is built at start-up and handed to ``create_app``. Nothing
+else in the code base reads ``os.environ``. In development, missing secrets are generated once
+into ``instance/secrets.json`` (mode 0600); in production a missing or default secret stops the
+app with a one-line error naming the variable.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import hashlib
+import json
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = REPO_ROOT / "config"
+DEFAULT_INSTANCE_DIR = REPO_ROOT / "instance"
+
+ENVIRONMENTS = ("development", "test", "production")
+
+#: The secrets, by environment variable name. Each is 32 random bytes, URL-safe base64.
+SECRET_NAMES = (
+    "CASEWORK_SECRET_KEY",
+    "CASEWORK_KEK",
+    "CASEWORK_BLIND_INDEX_KEY",
+    "CASEWORK_AUDIT_KEY",
+)
+
+#: Values that must never be accepted as a secret in production.
+KNOWN_DEFAULTS = frozenset(
+    {"", "changeme", "change-me", "secret", "dev", "development", "test", "default", "insecure"}
+)
+
+
+class ConfigurationError(RuntimeError):
+    """A setting is missing or wrong. The message is one line and names the variable."""
+
+
+@dataclass(frozen=True)
+class SecretKey:
+    """A 32-byte key with a stable, non-secret id (a truncated SHA-256 fingerprint)."""
+
+    name: str
+    material: bytes = field(repr=False)
+
+    @property
+    def key_id(self) -> str:
+        return hashlib.sha256(self.material).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: str
+    database_url: str
+    instance_dir: Path
+    secret_key: SecretKey
+    kek: SecretKey
+    blind_index_key: SecretKey
+    audit_key: SecretKey
+    service_name: str = "Casework"
+    partnership_name: str = ""
+    mfa_required: bool = True
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 12
+    session_touch_seconds: int = 60
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_ip: int = 30
+    login_window_minutes: int = 15
+    password_min_length: int = 12
+    password_max_length: int = 256
+    password_hash_profile: str = "interactive"
+    max_content_length_bytes: int = 1_048_576
+    demo_mode: bool = False
+    https: bool = True
+    log_level: str = "INFO"
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError as exc:
+        raise ConfigurationError(f"configuration file {path} is missing") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"{path}: {exc}") from exc
+
+
+def _decode_secret(name: str, raw: str) -> bytes:
+    value = raw.strip()
+    if value.lower() in KNOWN_DEFAULTS:
+        raise ConfigurationError(f"{name} is missing or set to a default value")
+    try:
+        material = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise ConfigurationError(f"{name} is not URL-safe base64") from exc
+    if len(material) < 32:
+        raise ConfigurationError(f"{name} must decode to at least 32 bytes")
+    return material
+
+
+def _development_secrets(instance_dir: Path) -> dict[str, str]:
+    """Read, or create once, the development secrets file in ``instance/``."""
+    path = instance_dir / "secrets.json"
+    stored: dict[str, str] = {}
+    if path.exists():
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    missing = [name for name in SECRET_NAMES if name not in stored]
+    if missing:
+        instance_dir.mkdir(parents=True, exist_ok=True)
+        for name in missing:
+            stored[name] = secrets.token_urlsafe(32)
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(stored, handle, indent=2)
+        tmp.replace(path)
+    return stored
+
+
+def _normalise_database_url(url: str) -> str:
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def load_settings(
+    environment: str | None = None,
+    env: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Build the settings for ``environment`` (default: ``CASEWORK_ENV`` or development)."""
+    env = os.environ if env is None else env
+    name = environment or env.get("CASEWORK_ENV", "development")
+    if name not in ENVIRONMENTS:
+        raise ConfigurationError(f"CASEWORK_ENV must be one of {', '.join(ENVIRONMENTS)}")
+
+    values: dict[str, Any] = _read_toml(CONFIG_DIR / "base.toml")
+    values.update(_read_toml(CONFIG_DIR / f"{name}.toml"))
+
+    instance_dir = Path(env.get("CASEWORK_INSTANCE_DIR", str(DEFAULT_INSTANCE_DIR)))
+    if name == "production":
+        raw_secrets = {key: env.get(key, "") for key in SECRET_NAMES}
+    else:
+        raw_secrets = dict(_development_secrets(instance_dir))
+        raw_secrets.update({key: env[key] for key in SECRET_NAMES if env.get(key)})
+    keys = {key: SecretKey(key, _decode_secret(key, raw)) for key, raw in raw_secrets.items()}
+
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'casework.db'}"
+    if name == "production" and not env.get("DATABASE_URL"):
+        raise ConfigurationError("DATABASE_URL must be set in production")
+
+    known = {f.name for f in dataclasses.fields(Settings)}
+    unknown = set(values) - known
+    if unknown:
+        raise ConfigurationError(f"unknown setting(s) in config/: {', '.join(sorted(unknown))}")
+    settings = Settings(
+        environment=name,
+        database_url=_normalise_database_url(database_url),
+        instance_dir=instance_dir,
+        secret_key=keys["CASEWORK_SECRET_KEY"],
+        kek=keys["CASEWORK_KEK"],
+        blind_index_key=keys["CASEWORK_BLIND_INDEX_KEY"],
+        audit_key=keys["CASEWORK_AUDIT_KEY"],
+        **values,
+    )
+    if overrides:
+        settings = settings.replace(**overrides)
+    validate(settings)
+    return settings
+
+
+def validate(settings: Settings) -> None:
+    """Refuse combinations that must never run."""
+    if settings.is_production:
+        if settings.demo_mode:
+            raise ConfigurationError("demo_mode must be false in production (config/production.toml)")
+        if not settings.mfa_required:
+            raise ConfigurationError("mfa_required must be true in production (config/production.toml)")
+        if settings.is_sqlite:
+            raise ConfigurationError("DATABASE_URL must point at PostgreSQL in production")
+    if not settings.mfa_required and not settings.demo_mode:
+        raise ConfigurationError("mfa_required may only be false when demo_mode is true")
+    materials = [settings.secret_key, settings.kek, settings.blind_index_key, settings.audit_key]
+    if len({key.material for key in materials}) != len(materials):
+        raise ConfigurationError("CASEWORK_* secrets must all be different keys")

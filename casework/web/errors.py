@@ -1,0 +1,65 @@
+"""Error pages with a plain explanation, and JSON errors for machine endpoints."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+TITLES = {
+    400: "There is a problem with your request",
+    403: "You do not have permission to see this page",
+    404: "Page not found",
+    405: "That action is not available here",
+    409: "Someone else changed this record",
+    413: "What you sent is too large",
+    429: "Too many attempts",
+    500: "Sorry, there is a problem with the service",
+    503: "Sorry, the service is unavailable",
+}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith(("/api/", "/healthz")) or (
+        request.accept_mimetypes.best == "application/json"
+    )
+
+
+def render_error(status: int, *, reason: str | None = None) -> Response:
+    if _wants_json():
+        response = jsonify({"status": status, "error": TITLES.get(status, "Error")})
+        response.status_code = status
+        return response
+    template = f"errors/{status}.html" if status in (403, 404, 409, 500) else "errors/generic.html"
+    body = render_template(
+        template, status=status, title=TITLES.get(status, "Error"), reason=reason
+    )
+    return make_response(body, status)
+
+
+def _http_error(error: HTTPException) -> Response:
+    return render_error(error.code or 500)
+
+
+def _csrf_error(error: CSRFError) -> Response:
+    log.info("CSRF check failed on %s: %s", request.endpoint, error.description)
+    return render_error(
+        400,
+        reason="The form was not sent from this page or it has expired. "
+        "Go back, reload the page and try again. Nothing was saved.",
+    )
+
+
+def _server_error(error: Exception) -> Response:
+    log.exception("unhandled error on %s", request.endpoint)
+    return render_error(500)
+
+
+def init_errors(app: Flask) -> None:
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _server_error)

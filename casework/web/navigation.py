@@ -1,0 +1,44 @@
+"""The service navigation: what each role sees in the header, and each role's home page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from casework.access.roles import Role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    text: str
+    endpoint: str
+    roles: frozenset[Role]  # empty = every signed-in user
+
+
+NAV_ITEMS = (
+    NavItem("Home", "home.index", frozenset()),
+    NavItem("Users", "users.list_users", frozenset({Role.ADMIN})),
+    NavItem("Agencies", "agencies.list_agencies", frozenset({Role.ADMIN})),
+    NavItem("Your account", "auth.account", frozenset()),
+)
+
+#: The home page each role lands on, in order of precedence for users with several roles.
+HOME_BY_ROLE: tuple[tuple[Role, str], ...] = (
+    (Role.WORKER, "home.worker"),
+    (Role.ASSESSOR, "home.assessor"),
+    (Role.CUSTODY_OFFICER, "home.custody"),
+    (Role.MANAGER, "home.manager"),
+    (Role.INFORMATION_GOVERNANCE, "home.information_governance"),
+    (Role.PARTNERSHIP_LEAD, "home.partnership_lead"),
+    (Role.ADMIN, "home.admin"),
+)
+
+
+def home_endpoint(roles: frozenset[Role]) -> str:
+    for role, endpoint in HOME_BY_ROLE:
+        if role in roles:
+            return endpoint
+    return "home.no_role"
+
+
+def items_for(roles: frozenset[Role]) -> list[NavItem]:
+    return [item for item in NAV_ITEMS if not item.roles or item.roles & roles]
