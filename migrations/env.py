@@ -63,6 +63,7 @@ def run_migrations_online() -> None:
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql("SET lock_timeout = '5s'")
+            conn.commit()  # end the autobegun transaction so Alembic's own one commits
         _configure(conn)
         with context.begin_transaction():
             context.run_migrations()
