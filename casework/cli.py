@@ -1,9 +1,9 @@
 """The ``casework`` command: a Flask CLI group with Casework's own commands.
 
-    casework db upgrade | downgrade REV | current
-    casework demo-data [--if-empty]
-    casework users create --email ... --name ... --agency ... --role ...
-    casework serve [--host 127.0.0.1] [--port 5000] [--workers 2]
+casework db upgrade | downgrade REV | current
+casework demo-data [--if-empty]
+casework users create --email ... --name ... --agency ... --role ...
+casework serve [--host 127.0.0.1] [--port 5000] [--workers 2]
 """
 
 from __future__ import annotations
@@ -25,8 +25,7 @@ def _app() -> Flask:
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_app, add_default_commands=False,
-             add_version_option=False)
+@click.group(cls=FlaskGroup, create_app=_app, add_default_commands=False, add_version_option=False)
 def main() -> None:
     """Casework: case management for multi-agency complex cases."""
 
@@ -87,11 +86,15 @@ def demo_data(if_empty: bool) -> None:
             return
         raise click.ClickException("the database already has data; demo data needs an empty one")
     steps = len(data.AGENCIES) + len(data.ACCOUNTS)
-    with click.progressbar(length=steps, label="Loading demo data") as bar, \
-            database.transaction() as session:
+    with (
+        click.progressbar(length=steps, label="Loading demo data") as bar,
+        database.transaction() as session,
+    ):
         data.load(session, kit, progress=lambda _step: bar.update(1))
-    click.echo(f"Loaded {len(data.AGENCIES)} agencies and {len(data.ACCOUNTS)} demo accounts "
-               f"(password: {data.DEMO_PASSWORD}).")
+    click.echo(
+        f"Loaded {len(data.AGENCIES)} agencies and {len(data.ACCOUNTS)} demo accounts "
+        f"(password: {data.DEMO_PASSWORD})."
+    )
 
 
 @main.group()
@@ -103,12 +106,19 @@ def users() -> None:
 @click.option("--email", required=True)
 @click.option("--name", "full_name", required=True)
 @click.option("--agency", "agency_name", required=True, help="The agency's exact name.")
-@click.option("--role", "roles", multiple=True, required=True,
-              type=click.Choice([r.value for r in Role]), help="Repeat for several roles.")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    type=click.Choice([r.value for r in Role]),
+    help="Repeat for several roles.",
+)
 @click.password_option(prompt="Password (the user must change it at first sign-in)")
 @with_appcontext
-def users_create(email: str, full_name: str, agency_name: str, roles: tuple[str, ...],
-                 password: str) -> None:
+def users_create(
+    email: str, full_name: str, agency_name: str, roles: tuple[str, ...], password: str
+) -> None:
     """Create a user account (e.g. the first administrator)."""
     from sqlalchemy import select
 
@@ -123,11 +133,19 @@ def users_create(email: str, full_name: str, agency_name: str, roles: tuple[str,
             if agency is None:
                 raise click.ClickException(f"no agency called {agency_name!r}")
             user = services.create_user(
-                session, kit, SYSTEM, email=email, full_name=full_name, agency=agency,
-                roles=[Role(r) for r in roles], password=password,
+                session,
+                kit,
+                SYSTEM,
+                email=email,
+                full_name=full_name,
+                agency=agency,
+                roles=[Role(r) for r in roles],
+                password=password,
             )
-            click.echo(f"Created {user.email}. They set a new password and two-factor "
-                       "authentication at first sign-in.")
+            click.echo(
+                f"Created {user.email}. They set a new password and two-factor "
+                "authentication at first sign-in."
+            )
     except UserError as exc:
         raise click.ClickException(exc.message) from exc
 
@@ -169,7 +187,7 @@ def serve(host: str, port: int, workers: int) -> None:
     """Serve Casework with gunicorn."""
     from gunicorn.app.base import BaseApplication
 
-    class Server(BaseApplication):  # type: ignore[misc]
+    class Server(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)

@@ -18,7 +18,7 @@ def utcnow() -> datetime:
 
 def set_source(source: Callable[[], datetime]) -> None:
     """Replace the clock (tests only)."""
-    global _source  # noqa: PLW0603 - the one process-wide clock, replaced only by tests
+    global _source
     _source = source
 
 

@@ -15,9 +15,8 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
-
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     DateTime,
@@ -88,7 +87,7 @@ def enum_column(enum: type[StrEnum], name: str) -> Enum:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime()}
+    type_annotation_map = {datetime: UTCDateTime()}  # noqa: RUF012 - SQLAlchemy's own API
 
 
 def _now() -> datetime:
@@ -115,8 +114,8 @@ class VersionedMixin:
     version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     @declared_attr.directive
-    def __mapper_args__(cls) -> dict[str, Any]:
-        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+    def __mapper_args__(self) -> dict[str, Any]:
+        return {"version_id_col": self.__table__.c.version}  # type: ignore[attr-defined]
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -157,7 +156,10 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         pool_pre_ping=True,
         pool_size=5,
         max_overflow=5,
-        connect_args={"connect_timeout": 5, "options": "-c idle_in_transaction_session_timeout=60000"},
+        connect_args={
+            "connect_timeout": 5,
+            "options": "-c idle_in_transaction_session_timeout=60000",
+        },
     )
 
 

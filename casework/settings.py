@@ -77,7 +77,7 @@ class Settings:
     login_window_minutes: int = 15
     password_min_length: int = 12
     password_max_length: int = 256
-    password_hash_profile: str = "interactive"
+    password_hash_profile: str = "interactive"  # noqa: S105 - a profile name
     max_content_length_bytes: int = 1_048_576
     demo_mode: bool = False
     https: bool = True
@@ -195,9 +195,13 @@ def validate(settings: Settings) -> None:
     """Refuse combinations that must never run."""
     if settings.is_production:
         if settings.demo_mode:
-            raise ConfigurationError("demo_mode must be false in production (config/production.toml)")
+            raise ConfigurationError(
+                "demo_mode must be false in production (config/production.toml)"
+            )
         if not settings.mfa_required:
-            raise ConfigurationError("mfa_required must be true in production (config/production.toml)")
+            raise ConfigurationError(
+                "mfa_required must be true in production (config/production.toml)"
+            )
         if settings.is_sqlite:
             raise ConfigurationError("DATABASE_URL must point at PostgreSQL in production")
     if not settings.mfa_required and not settings.demo_mode:

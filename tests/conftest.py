@@ -26,7 +26,7 @@ from casework.audit.recorder import SYSTEM
 from casework.auth import services as auth_services
 from casework.db import Database
 from casework.models import Base
-from casework.security.kit import SecurityKit, build_kit
+from casework.security.kit import SecurityKit
 from casework.settings import SECRET_NAMES, Settings, load_settings
 from casework.users.models import User, UserRole
 
@@ -147,8 +147,12 @@ class Builders:
 
     def agency(self, name: str | None = None, kind: AgencyKind = AgencyKind.TREATMENT) -> Agency:
         with self.database.transaction() as db:
-            agency = Agency(id=uuid.uuid4(), name=name or f"Agency {uuid.uuid4().hex[:8]}",
-                            kind=kind, active=True)
+            agency = Agency(
+                id=uuid.uuid4(),
+                name=name or f"Agency {uuid.uuid4().hex[:8]}",
+                kind=kind,
+                active=True,
+            )
             db.add(agency)
         return agency
 
@@ -212,24 +216,31 @@ def csrf_from(html: str) -> str:
 
 
 def post_form(
-    client: FlaskClient, url: str, data: dict[str, object], *, page: str | None = None,
+    client: FlaskClient,
+    url: str,
+    data: dict[str, object],
+    *,
+    page: str | None = None,
     follow_redirects: bool = False,
-):  # type: ignore[no-untyped-def]
+):
     """GET the page (for its CSRF token), then POST the form as a browser would."""
     html = client.get(page or url).get_data(as_text=True)
-    return client.post(url, data={**data, "csrf_token": csrf_from(html)},
-                       follow_redirects=follow_redirects)
+    return client.post(
+        url, data={**data, "csrf_token": csrf_from(html)}, follow_redirects=follow_redirects
+    )
 
 
-def sign_in_directly(app: Flask, client: FlaskClient, user: MadeUser, *,
-                     mfa_verified: bool = True) -> str:
+def sign_in_directly(
+    app: Flask, client: FlaskClient, user: MadeUser, *, mfa_verified: bool = True
+) -> str:
     """Create a server-side session for ``user`` and put its token in the client's cookie.
 
     For tests about something other than sign-in itself (the full flow has its own tests)."""
     database: Database = app.extensions["casework.database"]
     with database.transaction() as db:
-        token = auth_services.start_session(db, SYSTEM, user.id, mfa_verified=mfa_verified,
-                                            user_agent="pytest")
+        token = auth_services.start_session(
+            db, SYSTEM, user.id, mfa_verified=mfa_verified, user_agent="pytest"
+        )
     with client.session_transaction() as sess:
         sess["_user_id"] = token
         sess["_fresh"] = True

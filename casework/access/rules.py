@@ -21,9 +21,9 @@ class Stage(StrEnum):
     #: Anyone, signed in or not (sign-in page, health check, error pages).
     PUBLIC = "public"
     #: Signed in with a password, second factor not yet given (MFA pages, sign out).
-    PASSWORD_ONLY = "password_only"
+    PASSWORD_ONLY = "password_only"  # noqa: S105 - a stage name, not a secret
     #: Fully signed in, including a user who must still change an admin-set password.
-    PASSWORD_CHANGE = "password_change"
+    PASSWORD_CHANGE = "password_change"  # noqa: S105 - a stage name
     #: Fully signed in and password current; optionally limited to roles.
     SIGNED_IN = "signed_in"
 

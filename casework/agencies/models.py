@@ -80,9 +80,7 @@ class TeamMembership(Base):
     __tablename__ = "team_memberships"
 
     team_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teams.id"), primary_key=True)
-    user_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("users.id"), primary_key=True, index=True
-    )
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
     is_manager: Mapped[bool] = mapped_column(default=False)
 
     team: Mapped[Team] = relationship(back_populates="memberships")

@@ -45,8 +45,14 @@ def create_agency(db: Session, actor: Actor, *, name: str, kind: AgencyKind) -> 
     agency = Agency(id=uuid.uuid4(), name=name, kind=kind, active=True)
     db.add(agency)
     db.flush()
-    recorder.record(db, actor, "admin.agency.create", target_type="agency", target_id=agency.id,
-                    details={"kind": str(kind)})
+    recorder.record(
+        db,
+        actor,
+        "admin.agency.create",
+        target_type="agency",
+        target_id=agency.id,
+        details={"kind": str(kind)},
+    )
     return agency
 
 
@@ -61,8 +67,14 @@ def update_agency(
     agency.name = name
     agency.kind = kind
     db.flush()
-    recorder.record(db, actor, "admin.agency.update", target_type="agency", target_id=agency.id,
-                    details={"fields": changed})
+    recorder.record(
+        db,
+        actor,
+        "admin.agency.update",
+        target_type="agency",
+        target_id=agency.id,
+        details={"fields": changed},
+    )
 
 
 def set_agency_active(
@@ -71,8 +83,13 @@ def set_agency_active(
     check_version(agency, version)
     agency.active = active
     db.flush()
-    recorder.record(db, actor, "admin.agency.enable" if active else "admin.agency.disable",
-                    target_type="agency", target_id=agency.id)
+    recorder.record(
+        db,
+        actor,
+        "admin.agency.enable" if active else "admin.agency.disable",
+        target_type="agency",
+        target_id=agency.id,
+    )
 
 
 def create_team(db: Session, actor: Actor, agency: Agency, *, name: str) -> Team:
@@ -83,8 +100,14 @@ def create_team(db: Session, actor: Actor, agency: Agency, *, name: str) -> Team
     team = Team(id=uuid.uuid4(), agency_id=agency.id, name=name, active=True)
     db.add(team)
     db.flush()
-    recorder.record(db, actor, "admin.team.create", target_type="team", target_id=team.id,
-                    details={"agency_id": str(agency.id)})
+    recorder.record(
+        db,
+        actor,
+        "admin.team.create",
+        target_type="team",
+        target_id=team.id,
+        details={"agency_id": str(agency.id)},
+    )
     return team
 
 
@@ -106,5 +129,11 @@ def set_membership(
             db.delete(row)
         action = "admin.team.member.remove"
     db.flush()
-    recorder.record(db, actor, action, target_type="team", target_id=team.id,
-                    details={"user_id": str(user.id), "manager": is_manager})
+    recorder.record(
+        db,
+        actor,
+        action,
+        target_type="team",
+        target_id=team.id,
+        details={"user_id": str(user.id), "manager": is_manager},
+    )

@@ -15,8 +15,10 @@ class SignInForm(FlaskForm):
         validators=[
             DataRequired("Enter your email address"),
             Length(max=320, message="Email address must be 320 characters or fewer"),
-            Email("Enter an email address in the correct format, like name@example.org",
-                  check_deliverability=False),
+            Email(
+                "Enter an email address in the correct format, like name@example.org",
+                check_deliverability=False,
+            ),
         ],
     )
     password = PasswordField(

@@ -19,7 +19,7 @@ from casework.db import Base, IdMixin, enum_column
 class RevokeReason(StrEnum):
     SIGNED_OUT = "signed_out"
     SIGNED_OUT_EVERYWHERE = "signed_out_everywhere"
-    PASSWORD_CHANGED = "password_changed"
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105 - a reason code
     MFA_COMPLETED = "mfa_completed"
     ACCOUNT_DISABLED = "account_disabled"
     ADMIN_RESET = "admin_reset"

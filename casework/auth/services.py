@@ -96,9 +96,7 @@ def _reserve_attempt(
     with database.transaction() as db:
         if not database.is_sqlite:
             # Serialise reservations for this identifier across processes (PostgreSQL).
-            db.execute(
-                select(func.pg_advisory_xact_lock(func.hashtext(identifier_hmac)))
-            )
+            db.execute(select(func.pg_advisory_xact_lock(func.hashtext(identifier_hmac))))
         account_failures = db.scalar(
             select(func.count())
             .select_from(LoginAttempt)
@@ -182,7 +180,8 @@ def check_password(
     if not ok:
         reason = "disabled" if disabled else "bad_credentials"
         return _refuse(database, actor, SignInResult.BAD_CREDENTIALS, reason)
-    assert user_id is not None
+    if user_id is None:  # no account, yet the dummy hash matched: impossible, but refuse
+        return _refuse(database, actor, SignInResult.BAD_CREDENTIALS, "bad_credentials")
     if stored_hash and kit.passwords.needs_rehash(stored_hash):
         with database.transaction() as db:
             db.execute(
@@ -326,8 +325,12 @@ def sign_out(db: Session, actor: Actor, session_id: uuid.UUID, *, everywhere: bo
     if everywhere and actor.user_id is not None:
         count = revoke_all_sessions(db, actor.user_id, RevokeReason.SIGNED_OUT_EVERYWHERE)
         recorder.record(
-            db, actor, "auth.sign_out_everywhere", target_type="user",
-            target_id=actor.user_id, details={"sessions": count},
+            db,
+            actor,
+            "auth.sign_out_everywhere",
+            target_type="user",
+            target_id=actor.user_id,
+            details={"sessions": count},
         )
     else:
         revoke_session(db, session_id, RevokeReason.SIGNED_OUT)
@@ -396,15 +399,29 @@ def check_totp(
     )
     if attempt_id is None:
         with database.transaction() as db:
-            recorder.record(db, actor, "auth.mfa", outcome="denied", target_type="user",
-                            target_id=user_id, details={"reason": "throttled"})
+            recorder.record(
+                db,
+                actor,
+                "auth.mfa",
+                outcome="denied",
+                target_type="user",
+                target_id=user_id,
+                details={"reason": "throttled"},
+            )
         return False
     step = totp.matching_timestep(secret, code, utcnow(), after=last_step)
     _settle_attempt(database, attempt_id, step is not None)
     with database.transaction() as db:
         if step is None:
-            recorder.record(db, actor, "auth.mfa", outcome="denied", target_type="user",
-                            target_id=user_id, details={"reason": "bad_code"})
+            recorder.record(
+                db,
+                actor,
+                "auth.mfa",
+                outcome="denied",
+                target_type="user",
+                target_id=user_id,
+                details={"reason": "bad_code"},
+            )
             return False
         values: dict[str, object] = {"totp_last_timestep": step}
         if enrolling_secret:
@@ -420,12 +437,22 @@ def check_totp(
             .values(**values)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
-            recorder.record(db, actor, "auth.mfa", outcome="denied", target_type="user",
-                            target_id=user_id, details={"reason": "code_reused"})
+            recorder.record(
+                db,
+                actor,
+                "auth.mfa",
+                outcome="denied",
+                target_type="user",
+                target_id=user_id,
+                details={"reason": "code_reused"},
+            )
             return False
         recorder.record(
-            db, actor, "auth.mfa.enrol" if enrolling_secret else "auth.mfa",
-            target_type="user", target_id=user_id,
+            db,
+            actor,
+            "auth.mfa.enrol" if enrolling_secret else "auth.mfa",
+            target_type="user",
+            target_id=user_id,
         )
     return True
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import uuid
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_user, logout_user
 
@@ -24,7 +24,7 @@ from casework.web.principal import Principal, load_principal
 
 bp = Blueprint("auth", __name__)
 
-PENDING_SECRET_KEY = "mfa_pending"
+PENDING_SECRET_KEY = "mfa_pending"  # noqa: S105 - a session key name
 NEXT_KEY = "after_sign_in"
 
 
@@ -51,7 +51,8 @@ def _establish(user_id: uuid.UUID, *, mfa_verified: bool, replacing: uuid.UUID |
             user_id=user_id,
             mfa_verified=mfa_verified,
         )
-    assert principal is not None
+    if principal is None:
+        raise RuntimeError("a session was started for a user that cannot be loaded")
     session.clear()
     if next_path and not mfa_verified:
         session[NEXT_KEY] = next_path
@@ -60,7 +61,9 @@ def _establish(user_id: uuid.UUID, *, mfa_verified: bool, replacing: uuid.UUID |
 
 def _after_sign_in(principal: Principal) -> ResponseReturnValue:
     if context.settings().mfa_required and not principal.mfa_verified:
-        return redirect(url_for("auth.mfa_challenge" if principal.mfa_enrolled else "auth.mfa_enrol"))
+        return redirect(
+            url_for("auth.mfa_challenge" if principal.mfa_enrolled else "auth.mfa_enrol")
+        )
     target = safe_next(session.pop(NEXT_KEY, None))
     return redirect(target or url_for("home.index"))
 
@@ -101,9 +104,13 @@ def _pending_secret(user_id: uuid.UUID) -> str | None:
     if not blob:
         return None
     try:
-        return context.kit().user_secrets.decrypt(
-            base64.b64decode(blob), associated_data("mfa_enrolment", "secret", user_id)
-        ).decode()
+        return (
+            context.kit()
+            .user_secrets.decrypt(
+                base64.b64decode(blob), associated_data("mfa_enrolment", "secret", user_id)
+            )
+            .decode()
+        )
     except (DecryptionError, ValueError):
         return None
 
@@ -210,7 +217,8 @@ def change_password() -> ResponseReturnValue:
     if form.validate_on_submit():
         db = context.db()
         user = db.get(User, principal.id)
-        assert user is not None
+        if user is None:
+            abort(404)
         try:
             services.change_password(
                 db,
@@ -225,8 +233,10 @@ def change_password() -> ResponseReturnValue:
             getattr(form, exc.field).errors = [exc.message]
             status = 400
         else:
-            flash("Your password has been changed. You have been signed out on other devices.",
-                  "success")
+            flash(
+                "Your password has been changed. You have been signed out on other devices.",
+                "success",
+            )
             return redirect(url_for(home_endpoint(principal.roles)))
     elif request.method == "POST":
         status = 400

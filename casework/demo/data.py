@@ -49,34 +49,95 @@ class DemoAccount:
 
 
 ACCOUNTS: tuple[DemoAccount, ...] = (
-    DemoAccount("worker@northdale.example.org", "Robin Ashcroft", "Northdale Recovery Service",
-                "HOPE team", (Role.WORKER,), description="HOPE team outreach worker"),
-    DemoAccount("assessor@northdale.example.org", "Priya Castell", "Northdale Recovery Service",
-                "Assessment team", (Role.ASSESSOR,), description="Treatment assessor"),
-    DemoAccount("manager@northdale.example.org", "Dele Marwood", "Northdale Recovery Service",
-                "HOPE team", (Role.MANAGER,), manages_team=True,
-                description="Team manager, treatment service"),
-    DemoAccount("custody@northdale.example.org", "Sergeant Alex Brennock", "Northdale Police",
-                "Custody suite", (Role.CUSTODY_OFFICER,), description="Custody officer"),
-    DemoAccount("housing@northdale.example.org", "Morgan Tilsley",
-                "Northdale Council Housing Options", "Housing options", (Role.WORKER,),
-                description="Housing officer"),
-    DemoAccount("probation@northdale.example.org", "Casey Ormerod",
-                "Probation Service, Northdale", "Offender management", (Role.WORKER,),
-                description="Probation officer"),
-    DemoAccount("hospital@northdale.example.org", "Jamie Fennick", "Northdale General Hospital",
-                "Hospital liaison", (Role.WORKER,), description="Hospital liaison nurse"),
-    DemoAccount("idva@northdale.example.org", "Taylor Wrenfield", "Safe Haven Northdale",
-                "IDVA service", (Role.WORKER,), description="IDVA, domestic-abuse service"),
-    DemoAccount("lead@northdale.example.org", "Harper Quillan",
-                "Northdale Council Public Health", "Partnership team",
-                (Role.PARTNERSHIP_LEAD,), description="Partnership lead"),
-    DemoAccount("ig@northdale.example.org", "Rowan Esterby", "Northdale Council Public Health",
-                "Partnership team", (Role.INFORMATION_GOVERNANCE,),
-                description="Information governance officer"),
-    DemoAccount("admin@northdale.example.org", "Sasha Pemberton",
-                "Northdale Council Public Health", "Partnership team", (Role.ADMIN,),
-                description="Casework administrator"),
+    DemoAccount(
+        "worker@northdale.example.org",
+        "Robin Ashcroft",
+        "Northdale Recovery Service",
+        "HOPE team",
+        (Role.WORKER,),
+        description="HOPE team outreach worker",
+    ),
+    DemoAccount(
+        "assessor@northdale.example.org",
+        "Priya Castell",
+        "Northdale Recovery Service",
+        "Assessment team",
+        (Role.ASSESSOR,),
+        description="Treatment assessor",
+    ),
+    DemoAccount(
+        "manager@northdale.example.org",
+        "Dele Marwood",
+        "Northdale Recovery Service",
+        "HOPE team",
+        (Role.MANAGER,),
+        manages_team=True,
+        description="Team manager, treatment service",
+    ),
+    DemoAccount(
+        "custody@northdale.example.org",
+        "Sergeant Alex Brennock",
+        "Northdale Police",
+        "Custody suite",
+        (Role.CUSTODY_OFFICER,),
+        description="Custody officer",
+    ),
+    DemoAccount(
+        "housing@northdale.example.org",
+        "Morgan Tilsley",
+        "Northdale Council Housing Options",
+        "Housing options",
+        (Role.WORKER,),
+        description="Housing officer",
+    ),
+    DemoAccount(
+        "probation@northdale.example.org",
+        "Casey Ormerod",
+        "Probation Service, Northdale",
+        "Offender management",
+        (Role.WORKER,),
+        description="Probation officer",
+    ),
+    DemoAccount(
+        "hospital@northdale.example.org",
+        "Jamie Fennick",
+        "Northdale General Hospital",
+        "Hospital liaison",
+        (Role.WORKER,),
+        description="Hospital liaison nurse",
+    ),
+    DemoAccount(
+        "idva@northdale.example.org",
+        "Taylor Wrenfield",
+        "Safe Haven Northdale",
+        "IDVA service",
+        (Role.WORKER,),
+        description="IDVA, domestic-abuse service",
+    ),
+    DemoAccount(
+        "lead@northdale.example.org",
+        "Harper Quillan",
+        "Northdale Council Public Health",
+        "Partnership team",
+        (Role.PARTNERSHIP_LEAD,),
+        description="Partnership lead",
+    ),
+    DemoAccount(
+        "ig@northdale.example.org",
+        "Rowan Esterby",
+        "Northdale Council Public Health",
+        "Partnership team",
+        (Role.INFORMATION_GOVERNANCE,),
+        description="Information governance officer",
+    ),
+    DemoAccount(
+        "admin@northdale.example.org",
+        "Sasha Pemberton",
+        "Northdale Council Public Health",
+        "Partnership team",
+        (Role.ADMIN,),
+        description="Casework administrator",
+    ),
 )
 
 
@@ -100,7 +161,9 @@ def load(
         progress(f"agency {name}")
     for account in ACCOUNTS:
         user = user_services.create_user(
-            db, kit, SYSTEM,
+            db,
+            kit,
+            SYSTEM,
             email=account.email,
             full_name=account.full_name,
             agency=agencies[account.agency],
@@ -108,8 +171,13 @@ def load(
             password=DEMO_PASSWORD,
             must_change_password=False,
         )
-        db.add(TeamMembership(team_id=teams[(account.agency, account.team)].id, user_id=user.id,
-                              is_manager=account.manages_team))
+        db.add(
+            TeamMembership(
+                team_id=teams[(account.agency, account.team)].id,
+                user_id=user.id,
+                is_manager=account.manages_team,
+            )
+        )
         progress(f"account {account.email}")
     db.flush()
 

@@ -56,7 +56,9 @@ def create_user(
         raise UserError("roles", "Select at least one role")
     settings = kit.settings
     problem = password_problem(
-        password, email=email, min_length=settings.password_min_length,
+        password,
+        email=email,
+        min_length=settings.password_min_length,
         max_length=settings.password_max_length,
     )
     if problem:
@@ -74,9 +76,14 @@ def create_user(
     user.role_rows = [UserRole(role=role) for role in sorted(role_set)]
     db.add(user)
     db.flush()
-    recorder.record(db, actor, "admin.user.create", target_type="user", target_id=user.id,
-                    details={"roles": sorted(str(r) for r in role_set),
-                             "agency_id": str(agency.id)})
+    recorder.record(
+        db,
+        actor,
+        "admin.user.create",
+        target_type="user",
+        target_id=user.id,
+        details={"roles": sorted(str(r) for r in role_set), "agency_id": str(agency.id)},
+    )
     return user
 
 
@@ -102,9 +109,17 @@ def update_user(
         user.role_rows.append(UserRole(role=role))
     user.updated_at = utcnow()  # always UPDATE the row, so the version moves on
     db.flush()
-    recorder.record(db, actor, "admin.user.update", target_type="user", target_id=user.id,
-                    details={"added_roles": sorted(str(r) for r in role_set - before),
-                             "removed_roles": sorted(str(r) for r in before - role_set)})
+    recorder.record(
+        db,
+        actor,
+        "admin.user.update",
+        target_type="user",
+        target_id=user.id,
+        details={
+            "added_roles": sorted(str(r) for r in role_set - before),
+            "removed_roles": sorted(str(r) for r in before - role_set),
+        },
+    )
 
 
 def set_user_active(
@@ -119,8 +134,13 @@ def set_user_active(
     if not active:
         revoke_all_sessions(db, user.id, RevokeReason.ACCOUNT_DISABLED)
     db.flush()
-    recorder.record(db, actor, "admin.user.enable" if active else "admin.user.disable",
-                    target_type="user", target_id=user.id)
+    recorder.record(
+        db,
+        actor,
+        "admin.user.enable" if active else "admin.user.disable",
+        target_type="user",
+        target_id=user.id,
+    )
 
 
 def reset_credentials(
@@ -136,7 +156,9 @@ def reset_credentials(
     check_version(user, version)
     settings = kit.settings
     problem = password_problem(
-        temporary_password, email=user.email, min_length=settings.password_min_length,
+        temporary_password,
+        email=user.email,
+        min_length=settings.password_min_length,
         max_length=settings.password_max_length,
     )
     if problem:
@@ -149,5 +171,6 @@ def reset_credentials(
     user.mfa_enrolled_at = None
     revoke_all_sessions(db, user.id, RevokeReason.ADMIN_RESET)
     db.flush()
-    recorder.record(db, actor, "admin.user.reset_credentials", target_type="user",
-                    target_id=user.id)
+    recorder.record(
+        db, actor, "admin.user.reset_credentials", target_type="user", target_id=user.id
+    )

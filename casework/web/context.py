@@ -46,7 +46,7 @@ def db() -> Session:
 
 
 def principal() -> Principal:
-    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    user = current_user._get_current_object()
     if not isinstance(user, Principal):
         raise RuntimeError("principal() called outside a signed-in request")
     return user
@@ -66,7 +66,7 @@ def client_ip() -> str:
 
 def actor() -> Actor:
     """The acting user as the services see it (anonymous before sign-in)."""
-    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    user = current_user._get_current_object()
     if isinstance(user, Principal):
         return Actor(
             user_id=user.id,

@@ -55,7 +55,7 @@ def _csrf_error(error: CSRFError) -> Response:
 
 
 def _server_error(error: Exception) -> Response:
-    log.exception("unhandled error on %s", request.endpoint)
+    log.error("unhandled error on %s", request.endpoint)
     return render_error(500)
 
 

@@ -24,8 +24,12 @@ from casework.web.principal import Principal, load_principal
 log = logging.getLogger(__name__)
 
 ENDED_MESSAGES = {
-    SessionState.IDLE_EXPIRED: "You were signed out because you had not used Casework for a while.",
-    SessionState.ABSOLUTE_EXPIRED: "You were signed out because your session reached its time limit.",
+    SessionState.IDLE_EXPIRED: (
+        "You were signed out because you had not used Casework for a while."
+    ),
+    SessionState.ABSOLUTE_EXPIRED: (
+        "You were signed out because your session reached its time limit."
+    ),
     SessionState.REVOKED: "You have been signed out. Sign in again to continue.",
     SessionState.USER_DISABLED: "You have been signed out. Sign in again to continue.",
 }
@@ -37,8 +41,7 @@ def load_user(token: str) -> Principal | None:
     principal: Principal | None = None
     with database.reading() as db:
         loaded = auth_services.load_session(db, kit, token)
-        if loaded.state is SessionState.ACTIVE:
-            assert loaded.session_id is not None and loaded.user_id is not None
+        if loaded.state is SessionState.ACTIVE and loaded.session_id and loaded.user_id:
             principal = load_principal(
                 db,
                 token=token,
@@ -46,14 +49,13 @@ def load_user(token: str) -> Principal | None:
                 user_id=loaded.user_id,
                 mfa_verified=loaded.mfa_verified,
             )
-    if loaded.state in (SessionState.IDLE_EXPIRED, SessionState.ABSOLUTE_EXPIRED):
-        assert loaded.session_id is not None
+    expired = (SessionState.IDLE_EXPIRED, SessionState.ABSOLUTE_EXPIRED)
+    if loaded.state in expired and loaded.session_id is not None:
         auth_services.expire_session(database, loaded.session_id, loaded.state)
     if principal is None:
         g.session_ended = loaded.state
         return None
-    assert loaded.last_seen_at is not None
-    if auth_services.needs_touch(kit, loaded.last_seen_at):
+    if loaded.last_seen_at is not None and auth_services.needs_touch(kit, loaded.last_seen_at):
         auth_services.touch_session(database, kit, principal.session_id)
     return principal
 
@@ -81,7 +83,7 @@ def gate() -> ResponseReturnValue | None:
     if rule.stage is Stage.PUBLIC:
         return None
 
-    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    user = current_user._get_current_object()
     if not isinstance(user, Principal):
         ended = g.get("session_ended")
         if ended in ENDED_MESSAGES:

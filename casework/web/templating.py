@@ -29,7 +29,7 @@ def london_date(value: datetime | None) -> str:
 
 
 def _navigation() -> list[dict[str, Any]]:
-    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    user = current_user._get_current_object()
     if not isinstance(user, Principal) or (
         context.settings().mfa_required and not user.mfa_verified
     ):
@@ -57,7 +57,7 @@ def _globals() -> dict[str, Any]:
 
 
 def init_templating(app: Flask) -> None:
-    app.jinja_loader = ChoiceLoader(  # type: ignore[assignment]
+    app.jinja_loader = ChoiceLoader(
         [
             FileSystemLoader(REPO_ROOT / "templates"),
             PrefixLoader(

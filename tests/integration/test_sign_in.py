@@ -13,20 +13,22 @@ from casework.db import Database
 from tests.conftest import Builders, Clock, MadeUser, csrf_from, post_form, totp_code
 
 
-def _password_step(client: FlaskClient, user: MadeUser, password: str | None = None):  # type: ignore[no-untyped-def]
-    return post_form(client, "/sign-in", {"email": user.email,
-                                          "password": password or user.password})
+def _password_step(client: FlaskClient, user: MadeUser, password: str | None = None):
+    return post_form(
+        client, "/sign-in", {"email": user.email, "password": password or user.password}
+    )
 
 
-def _full_sign_in(client: FlaskClient, user: MadeUser, clock: Clock):  # type: ignore[no-untyped-def]
+def _full_sign_in(client: FlaskClient, user: MadeUser, clock: Clock):
     response = _password_step(client, user)
     assert response.status_code == 302
     assert response.location.endswith("/sign-in/two-factor")
     return post_form(client, "/sign-in/two-factor", {"code": totp_code(user, clock.now)})
 
 
-def test_each_role_lands_on_its_home_page(client: FlaskClient, build: Builders,
-                                          frozen_clock: Clock) -> None:
+def test_each_role_lands_on_its_home_page(
+    client: FlaskClient, build: Builders, frozen_clock: Clock
+) -> None:
     homes = {
         Role.WORKER: "/home/worker",
         Role.ASSESSOR: "/home/assessor",
@@ -46,8 +48,9 @@ def test_each_role_lands_on_its_home_page(client: FlaskClient, build: Builders,
         assert home.status_code == 200
 
 
-def test_wrong_password_is_refused_with_a_field_error(client: FlaskClient, build: Builders,
-                                                      database: Database) -> None:
+def test_wrong_password_is_refused_with_a_field_error(
+    client: FlaskClient, build: Builders, database: Database
+) -> None:
     user = build.user()
     response = _password_step(client, user, "not the right password")
     assert response.status_code == 401
@@ -57,14 +60,18 @@ def test_wrong_password_is_refused_with_a_field_error(client: FlaskClient, build
     assert "<title>Error:" in html
     with database.reading() as db:
         assert db.scalar(select(func.count()).select_from(UserSession)) == 0
-        denied = db.scalar(select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.action == "auth.password", AuditEvent.outcome == "denied"))
+        denied = db.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "auth.password", AuditEvent.outcome == "denied")
+        )
     assert denied == 1
 
 
 def test_unknown_email_gets_the_same_answer(client: FlaskClient) -> None:
-    response = post_form(client, "/sign-in", {"email": "nobody@example.org",
-                                              "password": "whatever password"})
+    response = post_form(
+        client, "/sign-in", {"email": "nobody@example.org", "password": "whatever password"}
+    )
     assert response.status_code == 401
     assert "Enter a correct email address and password" in response.get_data(as_text=True)
 
@@ -89,8 +96,9 @@ def test_wrong_totp_code_is_refused_and_session_stays_half_signed_in(
     assert client.get("/account").location.endswith("/sign-in/two-factor")
 
 
-def test_totp_code_works_once_only(client: FlaskClient, app: Flask, build: Builders,
-                                   frozen_clock: Clock) -> None:
+def test_totp_code_works_once_only(
+    client: FlaskClient, app: Flask, build: Builders, frozen_clock: Clock
+) -> None:
     user = build.user()
     assert _full_sign_in(client, user, frozen_clock).status_code == 302
     other = app.test_client()
@@ -112,22 +120,26 @@ def test_mfa_enrolment_shows_qr_and_secret_then_requires_a_valid_code(
     page = client.get("/sign-in/two-factor/set-up").get_data(as_text=True)
     assert 'src="data:image/svg+xml;base64,' in page
     secret = page.split('id="mfa-secret">', 1)[1].split("<", 1)[0].replace(" ", "").strip()
-    bad = client.post("/sign-in/two-factor/set-up",
-                      data={"code": "123456", "csrf_token": csrf_from(page)})
+    bad = client.post(
+        "/sign-in/two-factor/set-up", data={"code": "123456", "csrf_token": csrf_from(page)}
+    )
     assert bad.status_code == 400
-    good = client.post("/sign-in/two-factor/set-up",
-                       data={"code": pyotp.TOTP(secret).at(frozen_clock.now),
-                             "csrf_token": csrf_from(page)})
+    good = client.post(
+        "/sign-in/two-factor/set-up",
+        data={"code": pyotp.TOTP(secret).at(frozen_clock.now), "csrf_token": csrf_from(page)},
+    )
     assert good.status_code == 302
     assert client.get("/account").status_code == 200
     with database.reading() as db:
         stored = db.get(User, user.id)
-        assert stored is not None and stored.mfa_enrolled
+        assert stored is not None
+        assert stored.mfa_enrolled
         assert secret.encode() not in (stored.totp_secret_encrypted or b"")
 
 
-def test_replayed_cookie_after_sign_out_gets_nothing(client: FlaskClient, build: Builders,
-                                                     frozen_clock: Clock, app: Flask) -> None:
+def test_replayed_cookie_after_sign_out_gets_nothing(
+    client: FlaskClient, build: Builders, frozen_clock: Clock, app: Flask
+) -> None:
     user = build.user()
     _full_sign_in(client, user, frozen_clock)
     assert client.get("/account").status_code == 200
@@ -143,17 +155,20 @@ def test_replayed_cookie_after_sign_out_gets_nothing(client: FlaskClient, build:
     assert "/sign-in" in response.location
 
 
-def test_idle_and_absolute_timeouts(client: FlaskClient, build: Builders, frozen_clock: Clock,
-                                    app: Flask) -> None:
+def test_idle_and_absolute_timeouts(
+    client: FlaskClient, build: Builders, frozen_clock: Clock, app: Flask
+) -> None:
     user = build.user()
     _full_sign_in(client, user, frozen_clock)
     frozen_clock.advance(minutes=29)
     assert client.get("/account").status_code == 200
     frozen_clock.advance(minutes=31)
     response = client.get("/account")
-    assert response.status_code == 302 and "/sign-in" in response.location
+    assert response.status_code == 302
+    assert "/sign-in" in response.location
     assert "had not used Casework for a while" in client.get(response.location).get_data(
-        as_text=True)
+        as_text=True
+    )
 
     # Absolute: active every 20 minutes, still ends after 12 hours.
     frozen_clock.advance(minutes=1)
@@ -175,8 +190,9 @@ def test_missing_csrf_token_is_refused_and_nothing_changes(
     assert response.status_code == 400
     assert "Nothing was saved" in response.get_data(as_text=True)
     with database.reading() as db:
-        live = db.scalar(select(func.count()).select_from(UserSession).where(
-            UserSession.revoked_at.is_(None)))
+        live = db.scalar(
+            select(func.count()).select_from(UserSession).where(UserSession.revoked_at.is_(None))
+        )
     assert live == 1
     assert client.get("/account").status_code == 200
 
@@ -194,27 +210,35 @@ def test_throttling_stops_password_checks_after_five_failures(
     frozen_clock.advance(minutes=16)
     assert _password_step(client, user).status_code == 302
     with database.reading() as db:
-        checked = db.scalar(select(func.count()).select_from(LoginAttempt).where(
-            LoginAttempt.outcome.in_(["failed", "succeeded"])))
+        checked = db.scalar(
+            select(func.count())
+            .select_from(LoginAttempt)
+            .where(LoginAttempt.outcome.in_(["failed", "succeeded"]))
+        )
     assert checked == 6
 
 
-def test_password_change_ends_other_sessions(app: Flask, build: Builders,
-                                             frozen_clock: Clock) -> None:
+def test_password_change_ends_other_sessions(
+    app: Flask, build: Builders, frozen_clock: Clock
+) -> None:
     user = build.user()
     first, second = app.test_client(), app.test_client()
     _full_sign_in(first, user, frozen_clock)
     frozen_clock.advance(seconds=31)
     _full_sign_in(second, user, frozen_clock)
-    response = post_form(first, "/account/password", {
-        "current_password": user.password, "new_password": "a brand new passphrase"})
+    response = post_form(
+        first,
+        "/account/password",
+        {"current_password": user.password, "new_password": "a brand new passphrase"},
+    )
     assert response.status_code == 302
     assert first.get("/account").status_code == 200
     assert second.get("/account").status_code == 302
 
 
-def test_sign_out_everywhere_ends_every_session(app: Flask, build: Builders,
-                                                frozen_clock: Clock) -> None:
+def test_sign_out_everywhere_ends_every_session(
+    app: Flask, build: Builders, frozen_clock: Clock
+) -> None:
     user = build.user()
     first, second = app.test_client(), app.test_client()
     _full_sign_in(first, user, frozen_clock)
@@ -225,17 +249,20 @@ def test_sign_out_everywhere_ends_every_session(app: Flask, build: Builders,
     assert second.get("/account").status_code == 302
 
 
-def test_no_remember_me_cookie_and_cookie_flags(client: FlaskClient, build: Builders,
-                                                frozen_clock: Clock) -> None:
+def test_no_remember_me_cookie_and_cookie_flags(
+    client: FlaskClient, build: Builders, frozen_clock: Clock
+) -> None:
     user = build.user()
     response = _full_sign_in(client, user, frozen_clock)
     cookies = response.headers.getlist("Set-Cookie")
-    assert cookies and all("remember_token" not in c for c in cookies)
+    assert cookies
+    assert all("remember_token" not in c for c in cookies)
     assert all("HttpOnly" in c and "SameSite=Lax" in c for c in cookies)
 
 
-def test_open_redirect_after_sign_in_is_ignored(client: FlaskClient, build: Builders,
-                                                frozen_clock: Clock) -> None:
+def test_open_redirect_after_sign_in_is_ignored(
+    client: FlaskClient, build: Builders, frozen_clock: Clock
+) -> None:
     user = build.user()
     client.get("/sign-in?next=//evil.example.net/")
     response = _full_sign_in(client, user, frozen_clock)
