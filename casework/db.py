@@ -163,13 +163,24 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     )
 
 
+def _refuse_flush(session: Session, _context: object, _instances: object) -> None:
+    raise RuntimeError(
+        "this is a read-only session (a GET request or a read): write in a POST, "
+        "or in Database.transaction() for bookkeeping"
+    )
+
+
 class Database:
-    """Engine plus two session factories: reads (plain BEGIN) and writes (BEGIN IMMEDIATE)."""
+    """Engine plus two session factories: reads (plain BEGIN) and writes (BEGIN IMMEDIATE).
+
+    Read sessions refuse to flush, so a GET request cannot write case data by accident.
+    """
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
         self._read = sessionmaker(bind=self.engine, expire_on_commit=False)
+        event.listen(self._read, "before_flush", _refuse_flush)
         self._write = sessionmaker(
             bind=self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
         )
