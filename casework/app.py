@@ -92,6 +92,7 @@ def _register_blueprints(app: Flask) -> None:
     from casework.home.views import bp as home_bp
     from casework.users.views import bp as users_bp
     from casework.web.health import bp as health_bp
+    from casework.web.pages import bp as pages_bp
 
-    for blueprint in (health_bp, auth_bp, home_bp, users_bp, agencies_bp):
+    for blueprint in (health_bp, pages_bp, auth_bp, home_bp, users_bp, agencies_bp):
         app.register_blueprint(blueprint)

@@ -119,22 +119,35 @@ def _decode_secret(name: str, raw: str) -> bytes:
 
 
 def _development_secrets(instance_dir: Path) -> dict[str, str]:
-    """Read, or create once, the development secrets file in ``instance/``."""
+    """Read, or create once, the development secrets file in ``instance/``.
+
+    Several processes may start at once (gunicorn workers): the file is written to a private
+    temporary name and hard-linked into place, which fails if another process won, and then
+    everyone reads the winner's file.
+    """
     path = instance_dir / "secrets.json"
     stored: dict[str, str] = {}
     if path.exists():
         stored = json.loads(path.read_text(encoding="utf-8"))
-    missing = [name for name in SECRET_NAMES if name not in stored]
-    if missing:
-        instance_dir.mkdir(parents=True, exist_ok=True)
-        for name in missing:
-            stored[name] = secrets.token_urlsafe(32)
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(stored, handle, indent=2)
-        tmp.replace(path)
-    return stored
+    if all(name in stored for name in SECRET_NAMES):
+        return stored
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    for name in SECRET_NAMES:
+        stored.setdefault(name, secrets.token_urlsafe(32))
+    tmp = instance_dir / f".secrets-{os.getpid()}-{secrets.token_hex(4)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(stored, handle, indent=2)
+    try:
+        if path.exists():
+            tmp.replace(path)  # completing an older file that lacked a newer secret
+        else:
+            os.link(tmp, path)
+    except FileExistsError:
+        pass  # another process created it first; use theirs
+    finally:
+        tmp.unlink(missing_ok=True)
+    return dict(json.loads(path.read_text(encoding="utf-8")))
 
 
 def _normalise_database_url(url: str) -> str:

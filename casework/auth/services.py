@@ -243,31 +243,55 @@ def start_session(
     return token
 
 
+def session_state(
+    kit: SecurityKit,
+    *,
+    created_at: datetime,
+    last_seen_at: datetime,
+    revoked_at: datetime | None,
+    user_active: bool,
+) -> SessionState:
+    """Whether a stored session may still be used now (pure: the rule in one place)."""
+    now = utcnow()
+    settings = kit.settings
+    if revoked_at is not None:
+        return SessionState.REVOKED
+    if not user_active:
+        return SessionState.USER_DISABLED
+    if now - created_at >= timedelta(hours=settings.session_absolute_hours):
+        return SessionState.ABSOLUTE_EXPIRED
+    if now - last_seen_at >= timedelta(minutes=settings.session_idle_minutes):
+        return SessionState.IDLE_EXPIRED
+    return SessionState.ACTIVE
+
+
 def load_session(db: Session, kit: SecurityKit, token: str | None) -> LoadedSession:
     """Check a cookie's token against the database: revoked, expired or disabled get nothing."""
     if not token:
         return LoadedSession(SessionState.MISSING)
-    row = db.execute(
-        select(UserSession, User.active)
+    session = db.execute(
+        select(
+            UserSession.id,
+            UserSession.user_id,
+            UserSession.created_at,
+            UserSession.last_seen_at,
+            UserSession.mfa_verified_at,
+            UserSession.revoked_at,
+            User.active,
+        )
         .join(User, User.id == UserSession.user_id)
         .where(UserSession.token_hash == token_hash(token))
     ).first()
-    if row is None:
+    if session is None:
         return LoadedSession(SessionState.MISSING)
-    session, user_active = row
-    now = utcnow()
-    settings = kit.settings
-    state = SessionState.ACTIVE
-    if session.revoked_at is not None:
-        state = SessionState.REVOKED
-    elif not user_active:
-        state = SessionState.USER_DISABLED
-    elif now - session.created_at >= timedelta(hours=settings.session_absolute_hours):
-        state = SessionState.ABSOLUTE_EXPIRED
-    elif now - session.last_seen_at >= timedelta(minutes=settings.session_idle_minutes):
-        state = SessionState.IDLE_EXPIRED
     return LoadedSession(
-        state=state,
+        state=session_state(
+            kit,
+            created_at=session.created_at,
+            last_seen_at=session.last_seen_at,
+            revoked_at=session.revoked_at,
+            user_active=session.active,
+        ),
         session_id=session.id,
         user_id=session.user_id,
         mfa_verified=session.mfa_verified_at is not None,

@@ -19,7 +19,7 @@ from casework.access.rules import Stage, rule_of
 from casework.auth import services as auth_services
 from casework.auth.services import SessionState
 from casework.web import context
-from casework.web.principal import Principal, load_principal
+from casework.web.principal import Principal, load_for_token
 
 log = logging.getLogger(__name__)
 
@@ -38,17 +38,8 @@ ENDED_MESSAGES = {
 def load_user(token: str) -> Principal | None:
     """Flask-Login's loader: the cookie's token must match a live server-side session."""
     database, kit = context.database(), context.kit()
-    principal: Principal | None = None
-    with database.reading() as db:
-        loaded = auth_services.load_session(db, kit, token)
-        if loaded.state is SessionState.ACTIVE and loaded.session_id and loaded.user_id:
-            principal = load_principal(
-                db,
-                token=token,
-                session_id=loaded.session_id,
-                user_id=loaded.user_id,
-                mfa_verified=loaded.mfa_verified,
-            )
+    with database.read_connection() as conn:
+        loaded, principal = load_for_token(conn, kit, token)
     expired = (SessionState.IDLE_EXPIRED, SessionState.ABSOLUTE_EXPIRED)
     if loaded.state in expired and loaded.session_id is not None:
         auth_services.expire_session(database, loaded.session_id, loaded.state)

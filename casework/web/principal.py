@@ -5,12 +5,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from casework.access.roles import Role
-from casework.agencies.models import AgencyKind
-from casework.users.models import User
+from casework.agencies.models import Agency, AgencyKind
+from casework.auth.models import UserSession
+from casework.auth.services import LoadedSession, SessionState, session_state
+from casework.security.kit import SecurityKit
+from casework.security.tokens import token_hash
+from casework.users.models import User, UserRole
 
 
 @dataclass(frozen=True)
@@ -55,20 +59,97 @@ def load_principal(
     user_id: uuid.UUID,
     mfa_verified: bool,
 ) -> Principal | None:
-    user = db.scalar(select(User).where(User.id == user_id))
-    if user is None or not user.active:
+    """Two small column queries (this runs on every signed-in request)."""
+    row = db.execute(
+        select(
+            User.email,
+            User.full_name,
+            User.agency_id,
+            User.active,
+            User.must_change_password,
+            User.mfa_enrolled_at,
+            User.totp_secret_encrypted.is_not(None).label("has_totp"),
+            Agency.name.label("agency_name"),
+            Agency.kind.label("agency_kind"),
+        )
+        .join(Agency, Agency.id == User.agency_id)
+        .where(User.id == user_id)
+    ).first()
+    if row is None or not row.active:
         return None
+    roles = db.scalars(select(UserRole.role).where(UserRole.user_id == user_id)).all()
     return Principal(
         session_token=token,
         session_id=session_id,
-        id=user.id,
-        email=user.email,
-        full_name=user.full_name,
-        agency_id=user.agency_id,
-        agency_name=user.agency.name,
-        agency_kind=user.agency.kind,
-        roles=user.roles,
+        id=user_id,
+        email=row.email,
+        full_name=row.full_name,
+        agency_id=row.agency_id,
+        agency_name=row.agency_name,
+        agency_kind=row.agency_kind,
+        roles=frozenset(roles),
         mfa_verified=mfa_verified,
-        mfa_enrolled=user.mfa_enrolled,
-        must_change_password=user.must_change_password,
+        mfa_enrolled=bool(row.has_totp and row.mfa_enrolled_at is not None),
+        must_change_password=row.must_change_password,
+    )
+
+
+def load_for_token(
+    db: Session | Connection, kit: SecurityKit, token: str
+) -> tuple[LoadedSession, Principal | None]:
+    """The gate's per-request read: session, user and agency in one query, roles in another."""
+    row = db.execute(
+        select(
+            UserSession.id.label("session_id"),
+            UserSession.created_at,
+            UserSession.last_seen_at,
+            UserSession.mfa_verified_at,
+            UserSession.revoked_at,
+            User.id.label("user_id"),
+            User.email,
+            User.full_name,
+            User.agency_id,
+            User.active,
+            User.must_change_password,
+            User.mfa_enrolled_at,
+            User.totp_secret_encrypted.is_not(None).label("has_totp"),
+            Agency.name.label("agency_name"),
+            Agency.kind.label("agency_kind"),
+        )
+        .join(User, User.id == UserSession.user_id)
+        .join(Agency, Agency.id == User.agency_id)
+        .where(UserSession.token_hash == token_hash(token))
+    ).first()
+    if row is None:
+        return LoadedSession(SessionState.MISSING), None
+    loaded = LoadedSession(
+        state=session_state(
+            kit,
+            created_at=row.created_at,
+            last_seen_at=row.last_seen_at,
+            revoked_at=row.revoked_at,
+            user_active=row.active,
+        ),
+        session_id=row.session_id,
+        user_id=row.user_id,
+        mfa_verified=row.mfa_verified_at is not None,
+        created_at=row.created_at,
+        last_seen_at=row.last_seen_at,
+    )
+    if loaded.state is not SessionState.ACTIVE:
+        return loaded, None
+    roles = db.scalars(select(UserRole.role).where(UserRole.user_id == row.user_id)).all()
+    return loaded, Principal(
+        session_token=token,
+        session_id=row.session_id,
+        id=row.user_id,
+        email=row.email,
+        full_name=row.full_name,
+        agency_id=row.agency_id,
+        agency_name=row.agency_name,
+        agency_kind=row.agency_kind,
+        roles=frozenset(roles),
+        mfa_verified=loaded.mfa_verified,
+        mfa_enrolled=bool(row.has_totp and row.mfa_enrolled_at is not None),
+        must_change_password=row.must_change_password,
     )

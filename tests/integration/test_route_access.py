@@ -63,7 +63,7 @@ def test_every_route_declares_access_and_matches_the_manifest(app: Flask) -> Non
 
 def test_public_routes_are_a_short_known_list(app: Flask) -> None:
     public = sorted(e for e, r in _declared(app).items() if r == Stage.PUBLIC)
-    assert public == ["auth.sign_in", "health.healthz"]
+    assert public == ["auth.sign_in", "health.healthz", "pages.accessibility", "pages.cookies"]
 
 
 def test_ids_in_urls_are_typed(app: Flask) -> None:

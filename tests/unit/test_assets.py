@@ -53,22 +53,16 @@ def test_css_urls_resolve_to_static_files() -> None:
         for url in static_urls
         if not (STATIC / url.removeprefix("/static/").split("?")[0]).is_file()
     ]
-    assert not missing, (
-        f"app.css references files that are not under casework/static/: {missing}"
-    )
+    assert not missing, f"app.css references files that are not under casework/static/: {missing}"
 
 
 def test_no_govuk_brand_assets_in_dist() -> None:
     _dist_file("app.css")
     shipped = [p.name for p in DIST.rglob("*") if p.is_file()]
     forbidden = [
-        n
-        for n in shipped
-        if re.search(r"crown|crest|favicon|govuk-icon|logotype|\.woff2?$", n)
+        n for n in shipped if re.search(r"crown|crest|favicon|govuk-icon|logotype|\.woff2?$", n)
     ]
-    assert not forbidden, (
-        f"GOV.UK/MOJ brand assets or GDS fonts must not be shipped: {forbidden}"
-    )
+    assert not forbidden, f"GOV.UK/MOJ brand assets or GDS fonts must not be shipped: {forbidden}"
 
 
 def test_js_bundles_are_local_es_modules() -> None:
