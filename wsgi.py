@@ -1,5 +1,12 @@
 """WSGI entry point for gunicorn: ``gunicorn wsgi:app``."""
 
-from casework.app import create_app
+import sys
 
-app = create_app()
+from casework.app import create_app
+from casework.settings import ConfigurationError
+
+try:
+    app = create_app()
+except ConfigurationError as exc:  # one line naming the variable, not a traceback
+    sys.stderr.write(f"casework: configuration error: {exc}\n")
+    raise SystemExit(3) from None  # 3 = gunicorn "worker failed to boot": the master stops

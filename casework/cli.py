@@ -3,6 +3,7 @@
 casework db upgrade | downgrade REV | current
 casework demo-data [--if-empty]
 casework users create --email ... --name ... --agency ... --role ...
+casework agencies create --name ... --kind ...
 casework serve [--host 127.0.0.1] [--port 5000] [--workers 2]
 """
 
@@ -16,6 +17,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from casework.access.roles import Role
 from casework.audit.recorder import SYSTEM
+from casework.settings import ConfigurationError
 from casework.users.services import UserError
 
 
@@ -26,15 +28,28 @@ def _app() -> Flask:
 
 
 @click.group(cls=FlaskGroup, create_app=_app, add_default_commands=False, add_version_option=False)
-def main() -> None:
+def cli() -> None:
     """Casework: case management for multi-agency complex cases."""
+
+
+# Flask's own --app/--env-file/--debug options mean nothing here: the app is always Casework's.
+cli.params = [p for p in cli.params if p.name not in {"app", "env_file", "debug"}]
+
+
+def main() -> None:
+    """The console script: a configuration error is one line on stderr, not a traceback."""
+    try:
+        cli.main(prog_name="casework")
+    except ConfigurationError as exc:
+        click.echo(f"casework: configuration error: {exc}", err=True)
+        raise SystemExit(2) from None
 
 
 def _database_url() -> str:
     return str(current_app.extensions["casework.database"].url)
 
 
-@main.group()
+@cli.group()
 def db() -> None:
     """Database migrations."""
 
@@ -69,7 +84,7 @@ def db_current() -> None:
     migrate.current(_database_url())
 
 
-@main.command("demo-data")
+@cli.command("demo-data")
 @click.option("--if-empty", is_flag=True, help="Do nothing if the database already has data.")
 @with_appcontext
 def demo_data(if_empty: bool) -> None:
@@ -97,7 +112,7 @@ def demo_data(if_empty: bool) -> None:
     )
 
 
-@main.group()
+@cli.group()
 def users() -> None:
     """User accounts."""
 
@@ -150,7 +165,7 @@ def users_create(
         raise click.ClickException(exc.message) from exc
 
 
-@main.group("agencies")
+@cli.group("agencies")
 def agencies_group() -> None:
     """Agencies."""
 
@@ -179,7 +194,7 @@ def agencies_create(name: str, kind: str) -> None:
     click.echo(f"Created agency {name}.")
 
 
-@main.command("serve")
+@cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)

@@ -150,6 +150,28 @@ def _development_secrets(instance_dir: Path) -> dict[str, str]:
     return dict(json.loads(path.read_text(encoding="utf-8")))
 
 
+def _environment_overrides(env: Mapping[str, str], values: Mapping[str, Any]) -> dict[str, Any]:
+    """``CASEWORK_<SETTING>`` overrides a non-secret setting (e.g. CASEWORK_PARTNERSHIP_NAME)."""
+    overrides: dict[str, Any] = {}
+    for key, current in values.items():
+        name = f"CASEWORK_{key.upper()}"
+        if name not in env:
+            continue
+        raw = env[name].strip()
+        if isinstance(current, bool):
+            if raw.lower() not in {"true", "false", "1", "0", "yes", "no"}:
+                raise ConfigurationError(f"{name} must be true or false")
+            overrides[key] = raw.lower() in {"true", "1", "yes"}
+        elif isinstance(current, int):
+            try:
+                overrides[key] = int(raw)
+            except ValueError as exc:
+                raise ConfigurationError(f"{name} must be a whole number") from exc
+        else:
+            overrides[key] = raw
+    return overrides
+
+
 def _normalise_database_url(url: str) -> str:
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://") :]
@@ -188,6 +210,7 @@ def load_settings(
     unknown = set(values) - known
     if unknown:
         raise ConfigurationError(f"unknown setting(s) in config/: {', '.join(sorted(unknown))}")
+    values.update(_environment_overrides(env, values))
     settings = Settings(
         environment=name,
         database_url=_normalise_database_url(database_url),

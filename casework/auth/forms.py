@@ -51,8 +51,7 @@ class ChangePasswordForm(FlaskForm):
     new_password = PasswordField(
         "New password",
         widget=GovPasswordInput(),
-        description="At least 12 characters. A few unrelated words are easy to remember "
-        "and hard to guess.",
+        description="A few unrelated words are easy to remember and hard to guess.",
         validators=[DataRequired("Enter a new password")],
     )
     submit = SubmitField("Change password", widget=GovSubmitInput())

@@ -10,6 +10,7 @@ worker process: at most N verifications per account per window, however many arr
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,6 +36,8 @@ from casework.security.kit import SecurityKit
 from casework.security.passwords import password_problem
 from casework.security.tokens import new_token, token_hash
 from casework.users.models import User
+
+log = logging.getLogger(__name__)
 
 
 class SignInResult(StrEnum):
@@ -409,6 +412,8 @@ def check_totp(
         try:
             secret = decrypt_totp_secret(kit, user_id, blob)
         except DecryptionError:
+            # Usually a changed or lost CASEWORK_KEK: every enrolled user is now locked out.
+            log.error("stored two-factor secret for user %s cannot be decrypted", user_id)
             return False
     else:
         return False

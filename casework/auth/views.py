@@ -89,7 +89,8 @@ def sign_in() -> ResponseReturnValue:
             return _after_sign_in(context.principal())
         if outcome.result is SignInResult.THROTTLED:
             status = 429
-            error = "Too many attempts to sign in. Wait 15 minutes, then try again."
+            minutes = context.settings().login_window_minutes
+            error = f"Too many attempts to sign in. Wait {minutes} minutes, then try again."
         else:
             status = 401
             error = "Enter a correct email address and password"
@@ -241,7 +242,10 @@ def change_password() -> ResponseReturnValue:
     elif request.method == "POST":
         status = 400
     return render_template(
-        "auth/change_password.html", form=form, forced=principal.must_change_password
+        "auth/change_password.html",
+        form=form,
+        forced=principal.must_change_password,
+        min_length=context.settings().password_min_length,
     ), status
 
 

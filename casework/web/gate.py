@@ -16,6 +16,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, current_user
 
 from casework.access.rules import Stage, rule_of
+from casework.audit import recorder
 from casework.auth import services as auth_services
 from casework.auth.services import SessionState
 from casework.web import context
@@ -49,6 +50,18 @@ def load_user(token: str) -> Principal | None:
     if loaded.last_seen_at is not None and auth_services.needs_touch(kit, loaded.last_seen_at):
         auth_services.touch_session(database, kit, principal.session_id)
     return principal
+
+
+def _audit_refusal(endpoint: str, reason: str) -> None:
+    """A refused request is audited in a transaction of its own (the request's rolls back)."""
+    with context.database().transaction() as db:
+        recorder.record(
+            db,
+            context.actor(),
+            "access.refused",
+            outcome="denied",
+            details={"endpoint": endpoint, "reason": reason},
+        )
 
 
 def safe_next(target: str | None) -> str | None:
@@ -92,6 +105,7 @@ def gate() -> ResponseReturnValue | None:
     if user.must_change_password and rule.stage is not Stage.PASSWORD_CHANGE:
         return redirect(url_for("auth.change_password"))
     if not rule.allows_roles(user.roles):
+        _audit_refusal(endpoint, "role")
         abort(403)
     return None
 

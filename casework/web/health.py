@@ -26,3 +26,7 @@ def healthz() -> tuple[Response, int]:
         log.warning("health check: database unreachable (%s)", type(exc).__name__)
         return jsonify({"status": "unavailable", "reason": "database unreachable"}), 503
     return jsonify({"status": "ok"}), 200
+
+
+# Load balancers probe the app over plain HTTP inside the network: no HTTPS redirect here.
+healthz.talisman_view_options = {"force_https": False}  # type: ignore[attr-defined]

@@ -150,3 +150,30 @@ def test_structured_log_arguments_are_refused() -> None:
     RejectStructuredArgs().filter(record)
     assert record.getMessage() == "log call with structured arguments refused (logger casework.x)"
     assert record.levelno == logging.ERROR
+
+
+def test_role_refusals_are_audited(
+    client: FlaskClient, signed_in: Callable[..., MadeUser], database: Database
+) -> None:
+    from sqlalchemy import select
+
+    from casework.audit.models import AuditEvent
+
+    user = signed_in(Role.WORKER)
+    assert client.get("/home/admin").status_code == 403
+    with database.reading() as db:
+        event = db.scalar(select(AuditEvent).where(AuditEvent.action == "access.refused"))
+        assert event is not None
+        assert event.actor_user_id == user.id
+        assert event.outcome == "denied"
+        assert event.details == {"endpoint": "home.admin", "reason": "role"}
+
+
+def test_healthz_is_not_redirected_to_https_in_production(
+    tmp_path: Path, database: Database
+) -> None:
+    env = {name: secrets.token_urlsafe(32) for name in SECRET_NAMES}
+    env.update(DATABASE_URL="postgresql://x@db.example.org/x", CASEWORK_INSTANCE_DIR=str(tmp_path))
+    app = create_app(load_settings("production", env=env), database=database)
+    response = app.test_client().get("/healthz", base_url="http://10.0.0.5")
+    assert response.status_code == 200

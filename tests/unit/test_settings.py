@@ -87,3 +87,17 @@ def test_production_refuses_demo_mode_and_mfa_off(tmp_path: Path) -> None:
 def test_unknown_environment(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="CASEWORK_ENV"):
         load_settings("staging", env={"CASEWORK_INSTANCE_DIR": str(tmp_path)})
+
+
+def test_environment_overrides_non_secret_settings(tmp_path: Path) -> None:
+    env = _production_env(tmp_path)
+    env.update(CASEWORK_PARTNERSHIP_NAME="Eastmoor Partnership", CASEWORK_SESSION_IDLE_MINUTES="20")
+    settings = load_settings("production", env=env)
+    assert settings.partnership_name == "Eastmoor Partnership"
+    assert settings.session_idle_minutes == 20
+    env["CASEWORK_MFA_REQUIRED"] = "maybe"
+    with pytest.raises(ConfigurationError, match="CASEWORK_MFA_REQUIRED must be true or false"):
+        load_settings("production", env=env)
+    env["CASEWORK_MFA_REQUIRED"] = "false"
+    with pytest.raises(ConfigurationError, match="mfa_required must be true in production"):
+        load_settings("production", env=env)
