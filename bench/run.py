@@ -72,7 +72,9 @@ def _prepare(env: dict[str, str]) -> str:
 def _wrk(url: str, cookie: str, seconds: int) -> tuple[float, float]:
     out = subprocess.run(
         ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", "-H", f"Cookie: {cookie}", url],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p99_match = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
@@ -95,8 +97,18 @@ def main() -> None:
     cookie = _prepare(env)
     port = _free_port()
     server = subprocess.Popen(
-        [str(REPO / ".venv/bin/gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
-         "--chdir", str(REPO / "bench"), "--log-level", "warning", "wsgi_bench:app"],
+        [
+            str(REPO / ".venv/bin/gunicorn"),
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--chdir",
+            str(REPO / "bench"),
+            "--log-level",
+            "warning",
+            "wsgi_bench:app",
+        ],
         env={**os.environ, **env},
     )
     try:
@@ -113,8 +125,10 @@ def main() -> None:
                 results[name].append(_wrk(base + path, cookie, args.seconds))
         trivial = sum(r for r, _ in results["trivial"]) / args.rounds
         database = "PostgreSQL" if os.environ.get("DATABASE_URL") else "SQLite"
-        print(f"\n{database}, gunicorn 2 workers, wrk 16 connections, "
-              f"{args.rounds} rounds x {args.seconds}s\n")
+        print(
+            f"\n{database}, gunicorn 2 workers, wrk 16 connections, "
+            f"{args.rounds} rounds x {args.seconds}s\n"
+        )
         print("| endpoint | req/s | ratio to trivial | p99 ms |")
         print("|---|---:|---:|---:|")
         for name in PAGES:

@@ -63,8 +63,7 @@ def create_app(config: Settings | None = None, *, database: Database | None = No
     app.extensions["casework.kit"] = build_kit(settings)
 
     init_lifecycle(app)
-    init_gate(app)
-    CSRFProtect(app)
+    # Headers first: even a request the gate or CSRF check refuses gets its CSP nonce.
     Talisman(
         app,
         force_https=settings.is_production,
@@ -79,6 +78,8 @@ def create_app(config: Settings | None = None, *, database: Database | None = No
         referrer_policy="same-origin",
         permissions_policy={"geolocation": "()", "camera": "()", "microphone": "()"},
     )
+    init_gate(app)
+    CSRFProtect(app)
     init_templating(app)
     init_errors(app)
     _register_blueprints(app)

@@ -93,6 +93,8 @@ def set_agency_active(
 
 
 def create_team(db: Session, actor: Actor, agency: Agency, *, name: str) -> Team:
+    if not agency.active:
+        raise AgencyError("name", "You cannot add a team to a disabled agency")
     name = " ".join(name.split())
     exists = db.scalar(select(Team.id).where(Team.agency_id == agency.id, Team.name == name))
     if exists is not None:

@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_user, logout_user
 
 from casework.access.rules import PASSWORD_CHANGE, PASSWORD_ONLY, PUBLIC, SIGNED_IN, access
+from casework.audit import recorder
 from casework.auth import queries, services
 from casework.auth.forms import ChangePasswordForm, CodeForm, ConfirmForm, SignInForm
 from casework.auth.models import RevokeReason
@@ -42,6 +43,16 @@ def _establish(user_id: uuid.UUID, *, mfa_verified: bool, replacing: uuid.UUID |
             mfa_verified=mfa_verified,
             user_agent=request.user_agent.string,
         )
+        if mfa_verified or not context.settings().mfa_required:
+            # Counted once per person signing in, whichever step completes it.
+            recorder.record(
+                db,
+                context.actor(),
+                "auth.sign_in",
+                target_type="user",
+                target_id=user_id,
+                details={"mfa": mfa_verified},
+            )
     with database.reading() as db:
         session_row = queries.session_by_token(db, token)
         principal = load_principal(

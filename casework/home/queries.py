@@ -90,7 +90,7 @@ def security_summary(db: Session) -> SecuritySummary:
     return SecuritySummary(
         failed_sign_ins_24h=count("auth.password", "denied"),
         failed_codes_24h=count("auth.mfa", "denied"),
-        sign_ins_24h=count("auth.session.start", "allowed"),
+        sign_ins_24h=count("auth.sign_in", "allowed"),
     )
 
 

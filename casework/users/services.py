@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import Iterable
 
@@ -30,6 +31,33 @@ class UserError(ValueError):
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
+
+
+#: Letters and digits that cannot be mistaken for each other when read out or copied by hand
+#: (no 0/o, 1/l/i).
+ONE_TIME_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def one_time_password(kit: SecurityKit, *, email: str = "") -> str:
+    """A random password an administrator passes on once, e.g. ``k7pq-x2mv-9hta-3wzd``.
+
+    Four groups of four (about 79 bits), more groups if the minimum length asks for them; it
+    always passes :func:`password_problem`. The caller shows it once and never logs it.
+    """
+    settings = kit.settings
+    groups = max(4, -(-(settings.password_min_length + 1) // 5))
+    while True:
+        candidate = "-".join(
+            "".join(secrets.choice(ONE_TIME_ALPHABET) for _ in range(4)) for _ in range(groups)
+        )
+        problem = password_problem(
+            candidate,
+            email=normalise_email(email),
+            min_length=settings.password_min_length,
+            max_length=settings.password_max_length,
+        )
+        if problem is None:
+            return candidate
 
 
 def create_user(
@@ -154,6 +182,10 @@ def reset_credentials(
 ) -> None:
     """Admin reset: a one-time password, MFA enrolment again, every session ended."""
     check_version(user, version)
+    if actor.user_id == user.id:
+        raise UserError(
+            "confirm", "You cannot reset your own account. Change your password from Your account"
+        )
     settings = kit.settings
     problem = password_problem(
         temporary_password,

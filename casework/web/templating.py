@@ -39,7 +39,7 @@ def _navigation() -> list[dict[str, Any]]:
     for item in items_for(user.roles):
         blueprint = item.endpoint.split(".", 1)[0]
         active = current == item.endpoint or (
-            blueprint not in ("home", "auth") and current.startswith(blueprint + ".")
+            blueprint != "auth" and current.startswith(blueprint + ".")
         )
         items.append({"text": item.text, "href": url_for(item.endpoint), "active": active})
     return items

@@ -34,7 +34,7 @@ def test_demo_data_loads_every_role_and_is_skipped_when_not_empty(
     assert refused.exit_code != 0
 
 
-def test_demo_accounts_can_sign_in_in_demo_mode(make_app, database: Database) -> None:  # type: ignore[no-untyped-def]
+def test_demo_accounts_can_sign_in_in_demo_mode(make_app, database: Database) -> None:
     app = make_app(demo_mode=True, mfa_required=False)
     assert app.test_cli_runner().invoke(cli.demo_data, []).exit_code == 0
     client = app.test_client()

@@ -135,7 +135,7 @@ def test_get_requests_never_write_case_data(
 ) -> None:
     writes: list[str] = []
 
-    def spy(conn, cursor, statement: str, *_rest) -> None:  # type: ignore[no-untyped-def]
+    def spy(conn, cursor, statement: str, *_rest) -> None:
         match = re.match(r"\s*(INSERT INTO|UPDATE|DELETE FROM)\s+\"?(\w+)", statement, re.I)
         if match and match.group(2) not in BOOKKEEPING_TABLES:
             writes.append(statement.split("\n", maxsplit=1)[0])

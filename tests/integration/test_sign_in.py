@@ -267,3 +267,24 @@ def test_open_redirect_after_sign_in_is_ignored(
     client.get("/sign-in?next=//evil.example.net/")
     response = _full_sign_in(client, user, frozen_clock)
     assert response.location == "/"
+
+
+def test_a_sign_in_is_counted_once_for_information_governance(
+    app: Flask, build: Builders, frozen_clock: Clock, database: Database
+) -> None:
+    user = build.user()
+    _full_sign_in(app.test_client(), user, frozen_clock)
+    with database.reading() as db:
+        sign_ins = db.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "auth.sign_in")
+        )
+    assert sign_ins == 1
+    ig = build.user(Role.INFORMATION_GOVERNANCE)
+    client = app.test_client()
+    frozen_clock.advance(seconds=31)
+    _full_sign_in(client, ig, frozen_clock)
+    page = client.get("/home/information-governance").get_data(as_text=True)
+    assert (
+        'Successful sign-ins</th><td class="govuk-table__cell govuk-table__cell--numeric">2<'
+        in page
+    )

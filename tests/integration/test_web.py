@@ -115,7 +115,7 @@ def test_errors_do_not_leak_internals(make_app: Callable[..., Flask], build: Bui
     def explode() -> str:
         raise ZeroDivisionError("secret internal detail")
 
-    explode.__access__ = view.__access__  # type: ignore[attr-defined]
+    explode.__access__ = getattr(view, "__access__")  # type: ignore[attr-defined]  # noqa: B009
     app.view_functions["home.worker"] = explode
     client = app.test_client()
     sign_in_directly(app, client, build.user(Role.WORKER))
