@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from casework.access.roles import Role
@@ -94,32 +94,37 @@ def load_principal(
     )
 
 
+#: Built once: constructing a statement costs more than running it on this hot path.
+_SESSION_BY_TOKEN = (
+    select(
+        UserSession.id.label("session_id"),
+        UserSession.created_at,
+        UserSession.last_seen_at,
+        UserSession.mfa_verified_at,
+        UserSession.revoked_at,
+        User.id.label("user_id"),
+        User.email,
+        User.full_name,
+        User.agency_id,
+        User.active,
+        User.must_change_password,
+        User.mfa_enrolled_at,
+        User.totp_secret_encrypted.is_not(None).label("has_totp"),
+        Agency.name.label("agency_name"),
+        Agency.kind.label("agency_kind"),
+    )
+    .join(User, User.id == UserSession.user_id)
+    .join(Agency, Agency.id == User.agency_id)
+    .where(UserSession.token_hash == bindparam("token_hash"))
+)
+_ROLES_OF_USER = select(UserRole.role).where(UserRole.user_id == bindparam("user_id"))
+
+
 def load_for_token(
     db: Session | Connection, kit: SecurityKit, token: str
 ) -> tuple[LoadedSession, Principal | None]:
     """The gate's per-request read: session, user and agency in one query, roles in another."""
-    row = db.execute(
-        select(
-            UserSession.id.label("session_id"),
-            UserSession.created_at,
-            UserSession.last_seen_at,
-            UserSession.mfa_verified_at,
-            UserSession.revoked_at,
-            User.id.label("user_id"),
-            User.email,
-            User.full_name,
-            User.agency_id,
-            User.active,
-            User.must_change_password,
-            User.mfa_enrolled_at,
-            User.totp_secret_encrypted.is_not(None).label("has_totp"),
-            Agency.name.label("agency_name"),
-            Agency.kind.label("agency_kind"),
-        )
-        .join(User, User.id == UserSession.user_id)
-        .join(Agency, Agency.id == User.agency_id)
-        .where(UserSession.token_hash == token_hash(token))
-    ).first()
+    row = db.execute(_SESSION_BY_TOKEN, {"token_hash": token_hash(token)}).first()
     if row is None:
         return LoadedSession(SessionState.MISSING), None
     loaded = LoadedSession(
@@ -138,7 +143,7 @@ def load_for_token(
     )
     if loaded.state is not SessionState.ACTIVE:
         return loaded, None
-    roles = db.scalars(select(UserRole.role).where(UserRole.user_id == row.user_id)).all()
+    roles = db.scalars(_ROLES_OF_USER, {"user_id": row.user_id}).all()
     return loaded, Principal(
         session_token=token,
         session_id=row.session_id,
