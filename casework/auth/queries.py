@@ -10,13 +10,6 @@ from sqlalchemy.orm import Session
 
 from casework.agencies.models import Team, TeamMembership
 from casework.auth.models import UserSession
-from casework.security.tokens import token_hash
-
-
-def session_by_token(db: Session, token: str) -> UserSession:
-    return db.execute(
-        select(UserSession).where(UserSession.token_hash == token_hash(token))
-    ).scalar_one()
 
 
 def active_sessions(db: Session, user_id: uuid.UUID) -> Sequence[UserSession]:

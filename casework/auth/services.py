@@ -268,41 +268,6 @@ def session_state(
     return SessionState.ACTIVE
 
 
-def load_session(db: Session, kit: SecurityKit, token: str | None) -> LoadedSession:
-    """Check a cookie's token against the database: revoked, expired or disabled get nothing."""
-    if not token:
-        return LoadedSession(SessionState.MISSING)
-    session = db.execute(
-        select(
-            UserSession.id,
-            UserSession.user_id,
-            UserSession.created_at,
-            UserSession.last_seen_at,
-            UserSession.mfa_verified_at,
-            UserSession.revoked_at,
-            User.active,
-        )
-        .join(User, User.id == UserSession.user_id)
-        .where(UserSession.token_hash == token_hash(token))
-    ).first()
-    if session is None:
-        return LoadedSession(SessionState.MISSING)
-    return LoadedSession(
-        state=session_state(
-            kit,
-            created_at=session.created_at,
-            last_seen_at=session.last_seen_at,
-            revoked_at=session.revoked_at,
-            user_active=session.active,
-        ),
-        session_id=session.id,
-        user_id=session.user_id,
-        mfa_verified=session.mfa_verified_at is not None,
-        created_at=session.created_at,
-        last_seen_at=session.last_seen_at,
-    )
-
-
 def touch_session(database: Database, kit: SecurityKit, session_id: uuid.UUID) -> None:
     """Record activity (idle timer), at most once per ``session_touch_seconds``."""
     now = utcnow()

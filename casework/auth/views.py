@@ -21,7 +21,7 @@ from casework.users.models import User
 from casework.web import context
 from casework.web.gate import safe_next
 from casework.web.navigation import home_endpoint
-from casework.web.principal import Principal, load_principal
+from casework.web.principal import Principal, load_for_token
 
 bp = Blueprint("auth", __name__)
 
@@ -53,15 +53,8 @@ def _establish(user_id: uuid.UUID, *, mfa_verified: bool, replacing: uuid.UUID |
                 target_id=user_id,
                 details={"mfa": mfa_verified},
             )
-    with database.reading() as db:
-        session_row = queries.session_by_token(db, token)
-        principal = load_principal(
-            db,
-            token=token,
-            session_id=session_row.id,
-            user_id=user_id,
-            mfa_verified=mfa_verified,
-        )
+    with database.read_connection() as conn:
+        _loaded, principal = load_for_token(conn, context.kit(), token)
     if principal is None:
         raise RuntimeError("a session was started for a user that cannot be loaded")
     session.clear()

@@ -51,49 +51,6 @@ class Principal:
         return [role.label for role in Role if role in self.roles]
 
 
-def load_principal(
-    db: Session,
-    *,
-    token: str,
-    session_id: uuid.UUID,
-    user_id: uuid.UUID,
-    mfa_verified: bool,
-) -> Principal | None:
-    """Two small column queries (this runs on every signed-in request)."""
-    row = db.execute(
-        select(
-            User.email,
-            User.full_name,
-            User.agency_id,
-            User.active,
-            User.must_change_password,
-            User.mfa_enrolled_at,
-            User.totp_secret_encrypted.is_not(None).label("has_totp"),
-            Agency.name.label("agency_name"),
-            Agency.kind.label("agency_kind"),
-        )
-        .join(Agency, Agency.id == User.agency_id)
-        .where(User.id == user_id)
-    ).first()
-    if row is None or not row.active:
-        return None
-    roles = db.scalars(select(UserRole.role).where(UserRole.user_id == user_id)).all()
-    return Principal(
-        session_token=token,
-        session_id=session_id,
-        id=user_id,
-        email=row.email,
-        full_name=row.full_name,
-        agency_id=row.agency_id,
-        agency_name=row.agency_name,
-        agency_kind=row.agency_kind,
-        roles=frozenset(roles),
-        mfa_verified=mfa_verified,
-        mfa_enrolled=bool(row.has_totp and row.mfa_enrolled_at is not None),
-        must_change_password=row.must_change_password,
-    )
-
-
 #: Built once: constructing a statement costs more than running it on this hot path.
 _SESSION_BY_TOKEN = (
     select(
