@@ -119,6 +119,16 @@ class VersionedMixin:
         return {"version_id_col": self.__table__.c.version}  # type: ignore[attr-defined]
 
 
+class StaleVersion(Exception):  # noqa: N818 - reads better at call sites
+    """The record changed since the form that edits it was opened (optimistic locking)."""
+
+
+def check_version(record: VersionedMixin, expected: int | None) -> None:
+    """Compare the version a form carried with the record's; the views answer 409."""
+    if expected is not None and record.version != expected:
+        raise StaleVersion
+
+
 def _sqlite_on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
     # Let SQLAlchemy, not the driver, decide when transactions begin (see _sqlite_on_begin).
     dbapi_connection.isolation_level = None

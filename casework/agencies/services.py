@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from casework.agencies.models import Agency, AgencyKind, Team, TeamMembership
 from casework.audit import recorder
 from casework.audit.recorder import Actor
+from casework.db import check_version
 from casework.users.models import User
 
 
@@ -20,15 +21,6 @@ class AgencyError(ValueError):
         super().__init__(message)
         self.field = field
         self.message = message
-
-
-class StaleVersion(Exception):  # noqa: N818 - reads better at call sites
-    """The record changed since the form was opened."""
-
-
-def check_version(record: Agency | Team | User, expected: int | None) -> None:
-    if expected is not None and record.version != expected:
-        raise StaleVersion
 
 
 def _name_taken(db: Session, name: str, *, excluding: uuid.UUID | None = None) -> bool:

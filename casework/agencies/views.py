@@ -20,7 +20,8 @@ from casework.agencies.forms import (
 )
 from casework.agencies.models import AgencyKind, Team
 from casework.agencies.queries import NotFoundError
-from casework.agencies.services import AgencyError, StaleVersion
+from casework.agencies.services import AgencyError
+from casework.db import StaleVersion
 from casework.users import queries as user_queries
 from casework.users.views import initial_data, show_error
 from casework.web import context

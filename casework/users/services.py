@@ -11,12 +11,12 @@ from sqlalchemy.orm import Session
 
 from casework.access.roles import Role
 from casework.agencies.models import Agency
-from casework.agencies.services import check_version
 from casework.audit import recorder
 from casework.audit.recorder import Actor
 from casework.auth.models import RevokeReason
 from casework.auth.services import revoke_all_sessions
 from casework.clock import utcnow
+from casework.db import check_version
 from casework.security.kit import SecurityKit
 from casework.security.passwords import password_problem
 from casework.users.models import User, UserRole

@@ -13,7 +13,8 @@ from flask_wtf import FlaskForm
 from casework.access.roles import Role
 from casework.access.rules import ADMIN, access
 from casework.agencies import queries as agency_queries
-from casework.agencies.services import AgencyError, StaleVersion
+from casework.agencies.services import AgencyError
+from casework.db import StaleVersion
 from casework.users import queries, services
 from casework.users.forms import (
     ConfirmUserForm,
