@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from casework.agencies.models import Agency, AgencyKind, Team, TeamMembership
@@ -24,7 +24,7 @@ class AgencyError(ValueError):
 
 
 def _name_taken(db: Session, name: str, *, excluding: uuid.UUID | None = None) -> bool:
-    query = select(Agency.id).where(Agency.name == name)
+    query = select(Agency.id).where(func.lower(Agency.name) == name.lower())
     if excluding is not None:
         query = query.where(Agency.id != excluding)
     return db.scalar(query) is not None
@@ -88,7 +88,9 @@ def create_team(db: Session, actor: Actor, agency: Agency, *, name: str) -> Team
     if not agency.active:
         raise AgencyError("name", "You cannot add a team to a disabled agency")
     name = " ".join(name.split())
-    exists = db.scalar(select(Team.id).where(Team.agency_id == agency.id, Team.name == name))
+    exists = db.scalar(
+        select(Team.id).where(Team.agency_id == agency.id, func.lower(Team.name) == name.lower())
+    )
     if exists is not None:
         raise AgencyError("name", "This agency already has a team with this name")
     team = Team(id=uuid.uuid4(), agency_id=agency.id, name=name, active=True)

@@ -101,4 +101,4 @@ def agencies_by_kind(db: Session) -> Sequence[tuple[str, int]]:
         .group_by(Agency.kind)
         .order_by(Agency.kind)
     ).all()
-    return [(kind.label, count) for kind, count in rows]
+    return sorted((kind.label, count) for kind, count in rows)

@@ -230,8 +230,13 @@ def test_creating_an_agency(
             "name",
             "An agency with this name already exists",
         ),
+        (
+            {"name": "example HOUSING", "kind": "other"},
+            "name",
+            "An agency with this name already exists",
+        ),
     ],
-    ids=["no name", "no kind", "unknown kind", "too long", "duplicate"],
+    ids=["no name", "no kind", "unknown kind", "too long", "duplicate", "duplicate in other case"],
 )
 def test_agency_form_errors_name_the_field_and_save_nothing(
     client: FlaskClient,
@@ -498,3 +503,11 @@ def test_the_membership_service_refuses_a_user_of_another_agency(
             services.set_membership(db, SYSTEM, team_row, user_row, member=True)
     assert refused.value.field == "user_id"
     assert memberships(database, team.id) == {}
+
+
+def test_team_names_are_unique_in_an_agency_whatever_their_case(build: Builders) -> None:
+    agency = build.agency("Example Outreach")
+    with build.database.transaction() as db:
+        services.create_team(db, SYSTEM, db.get(Agency, agency.id), name="Outreach team")
+    with pytest.raises(AgencyError, match="already has a team"), build.database.transaction() as db:
+        services.create_team(db, SYSTEM, db.get(Agency, agency.id), name="OUTREACH  team")
