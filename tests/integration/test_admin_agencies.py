@@ -506,8 +506,8 @@ def test_the_membership_service_refuses_a_user_of_another_agency(
 
 
 def test_team_names_are_unique_in_an_agency_whatever_their_case(build: Builders) -> None:
-    agency = build.agency("Example Outreach")
+    agency_id = build.agency("Example Outreach").id
     with build.database.transaction() as db:
-        services.create_team(db, SYSTEM, db.get(Agency, agency.id), name="Outreach team")
+        services.create_team(db, SYSTEM, db.get_one(Agency, agency_id), name="Outreach team")
     with pytest.raises(AgencyError, match="already has a team"), build.database.transaction() as db:
-        services.create_team(db, SYSTEM, db.get(Agency, agency.id), name="OUTREACH  team")
+        services.create_team(db, SYSTEM, db.get_one(Agency, agency_id), name="OUTREACH  team")
