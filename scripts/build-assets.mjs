@@ -3,8 +3,8 @@
 //   npm ci --ignore-scripts --no-audit --no-fund && npm run build
 //
 // - compiles assets/scss/app.scss -> casework/static/dist/app.css (Dart Sass)
-// - copies the GOV.UK Frontend and MOJ Frontend ES module bundles and
-//   assets/js/app.mjs into casework/static/dist/
+// - copies the GOV.UK Frontend and MOJ Frontend ES module bundles and our
+//   own modules (assets/js/app.mjs, session-timeout.mjs) into casework/static/dist/
 // - copies only the images the compiled CSS actually references into
 //   casework/static/dist/assets/images/ (never the GDS fonts, never GOV.UK's
 //   crown/crest, logos or favicons)
@@ -113,7 +113,7 @@ function build() {
     images.push(name);
   }
 
-  // 3. JavaScript: two self-contained ES module bundles plus our entry point.
+  // 3. JavaScript: two self-contained ES module bundles plus our own modules.
   //    The bundles end with a sourceMappingURL comment, so ship the maps too.
   const scripts = [
     [path.join(govukDir, "govuk-frontend.min.js"), "govuk-frontend.min.js"],
@@ -121,6 +121,7 @@ function build() {
     [path.join(mojDir, "moj-frontend.min.js"), "moj-frontend.min.js"],
     [path.join(mojDir, "moj-frontend.min.js.map"), "moj-frontend.min.js.map"],
     [path.join(root, "assets", "js", "app.mjs"), "app.mjs"],
+    [path.join(root, "assets", "js", "session-timeout.mjs"), "session-timeout.mjs"],
   ];
   for (const [from, name] of scripts) {
     copy(from, path.join(dist, name));

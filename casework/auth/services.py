@@ -71,6 +71,15 @@ class LoadedSession:
     last_seen_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class SessionExpiry:
+    """When a live session ends if nothing more happens: ``idle_at`` unless it is used again
+    first, ``absolute_at`` whatever happens (it counts from sign-in and is never extended)."""
+
+    idle_at: datetime
+    absolute_at: datetime
+
+
 class PasswordChangeError(ValueError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
@@ -253,9 +262,10 @@ def session_state(
     last_seen_at: datetime,
     revoked_at: datetime | None,
     user_active: bool,
+    now: datetime | None = None,
 ) -> SessionState:
     """Whether a stored session may still be used now (pure: the rule in one place)."""
-    now = utcnow()
+    now = utcnow() if now is None else now
     settings = kit.settings
     if revoked_at is not None:
         return SessionState.REVOKED
@@ -284,8 +294,45 @@ def touch_session(database: Database, kit: SecurityKit, session_id: uuid.UUID) -
         )
 
 
-def needs_touch(kit: SecurityKit, last_seen_at: datetime) -> bool:
-    return utcnow() - last_seen_at >= timedelta(seconds=kit.settings.session_touch_seconds)
+def needs_touch(kit: SecurityKit, last_seen_at: datetime, *, now: datetime | None = None) -> bool:
+    moment = utcnow() if now is None else now
+    return moment - last_seen_at >= timedelta(seconds=kit.settings.session_touch_seconds)
+
+
+def session_expiry(
+    kit: SecurityKit, *, created_at: datetime, last_seen_at: datetime
+) -> SessionExpiry:
+    """When a session last used at ``last_seen_at`` ends (pure; the limits of session_state)."""
+    settings = kit.settings
+    return SessionExpiry(
+        idle_at=last_seen_at + timedelta(minutes=settings.session_idle_minutes),
+        absolute_at=created_at + timedelta(hours=settings.session_absolute_hours),
+    )
+
+
+def keep_session_alive(
+    db: Session, kit: SecurityKit, session_id: uuid.UUID
+) -> SessionExpiry | None:
+    """The person chose to stay signed in: record activity now, whatever
+    ``session_touch_seconds`` says. Only the idle timer restarts; the absolute limit still
+    counts from sign-in. None if the session has ended (revoked, idle or too old)."""
+    now = utcnow()
+    settings = kit.settings
+    created_at = db.scalar(
+        update(UserSession)
+        .where(
+            UserSession.id == session_id,
+            UserSession.revoked_at.is_(None),
+            UserSession.last_seen_at > now - timedelta(minutes=settings.session_idle_minutes),
+            UserSession.created_at > now - timedelta(hours=settings.session_absolute_hours),
+        )
+        .values(last_seen_at=now)
+        .returning(UserSession.created_at)
+        .execution_options(synchronize_session=False)
+    )
+    if created_at is None:
+        return None
+    return session_expiry(kit, created_at=created_at, last_seen_at=now)
 
 
 def revoke_session(db: Session, session_id: uuid.UUID, reason: RevokeReason) -> None:

@@ -4,22 +4,34 @@ from __future__ import annotations
 
 import base64
 import uuid
+from datetime import UTC, datetime
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from casework.access.rules import PASSWORD_CHANGE, PASSWORD_ONLY, PUBLIC, SIGNED_IN, access
 from casework.audit import recorder
 from casework.auth import queries, services
 from casework.auth.forms import ChangePasswordForm, CodeForm, ConfirmForm, SignInForm
 from casework.auth.models import RevokeReason
-from casework.auth.services import PasswordChangeError, SignInResult
+from casework.auth.services import PasswordChangeError, SessionState, SignInResult
 from casework.security import totp
 from casework.security.crypto import DecryptionError, associated_data
 from casework.users.models import User
 from casework.web import context
-from casework.web.gate import safe_next
+from casework.web.gate import ENDED_MESSAGES, safe_next
 from casework.web.navigation import home_endpoint
 from casework.web.principal import Principal, load_for_token
 
@@ -27,6 +39,7 @@ bp = Blueprint("auth", __name__)
 
 PENDING_SECRET_KEY = "mfa_pending"  # noqa: S105 - a session key name
 NEXT_KEY = "after_sign_in"
+TIMED_OUT = (SessionState.IDLE_EXPIRED, SessionState.ABSOLUTE_EXPIRED)
 
 
 def _establish(user_id: uuid.UUID, *, mfa_verified: bool, replacing: uuid.UUID | None) -> None:
@@ -72,14 +85,26 @@ def _after_sign_in(principal: Principal) -> ResponseReturnValue:
     return redirect(target or url_for("home.index"))
 
 
+def _say_if_timed_out() -> None:
+    """The timeout warning's script comes here itself when time runs out, so the gate (which
+    says why a session ended on protected pages) never sees the ended session: say it here.
+    A session the gate already ended is revoked by now, so this never repeats its message."""
+    current_user._get_current_object()  # loads the cookie's session; sets g.session_ended
+    ended = g.get("session_ended")
+    if ended in TIMED_OUT:
+        flash(ENDED_MESSAGES[ended], "information")
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
 @access(PUBLIC)
 def sign_in() -> ResponseReturnValue:
     form = SignInForm()
     status = 200
     error: str | None = None
-    if request.method == "GET" and (next_path := safe_next(request.args.get("next"))):
-        session[NEXT_KEY] = next_path
+    if request.method == "GET":
+        _say_if_timed_out()
+        if next_path := safe_next(request.args.get("next")):
+            session[NEXT_KEY] = next_path
     if form.validate_on_submit():
         outcome = services.check_password(
             context.database(),
@@ -211,6 +236,26 @@ def sign_out_everywhere() -> ResponseReturnValue:
     session.clear()
     flash("You have signed out on every device.", "success")
     return redirect(url_for("auth.sign_in"))
+
+
+def _iso_utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+@bp.route("/account/keep-alive", methods=["POST"])
+@access(SIGNED_IN)
+def keep_alive() -> ResponseReturnValue:
+    """The timeout warning's "Stay signed in": restart the idle timer now (JSON for its
+    script). Never called by a timer: only a person choosing to stay keeps a session alive."""
+    expiry = services.keep_session_alive(
+        context.db(), context.kit(), context.principal().session_id
+    )
+    if expiry is None:  # ended since the gate looked, e.g. signed out in another tab
+        return redirect(url_for("auth.sign_in"))
+    return jsonify(
+        idle_expires_at=_iso_utc(expiry.idle_at),
+        absolute_expires_at=_iso_utc(expiry.absolute_at),
+    )
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
@@ -11,7 +12,8 @@ from sqlalchemy.orm import Session
 from casework.access.roles import Role
 from casework.agencies.models import Agency, AgencyKind
 from casework.auth.models import UserSession
-from casework.auth.services import LoadedSession, SessionState, session_state
+from casework.auth.services import LoadedSession, SessionState, needs_touch, session_state
+from casework.clock import utcnow
 from casework.security.kit import SecurityKit
 from casework.security.tokens import token_hash
 from casework.users.models import User, UserRole
@@ -34,6 +36,11 @@ class Principal:
     mfa_verified: bool
     mfa_enrolled: bool
     must_change_password: bool
+    #: When this server-side session started (the absolute limit counts from here).
+    session_created_at: datetime
+    #: The last activity the database holds once the gate is done with this request: now if
+    #: the gate's once-a-minute touch is due, otherwise the stored value (the idle timer).
+    session_last_seen_at: datetime
 
     # Flask-Login protocol
     is_authenticated = True
@@ -84,6 +91,7 @@ def load_for_token(
     row = db.execute(_SESSION_BY_TOKEN, {"token_hash": token_hash(token)}).first()
     if row is None:
         return LoadedSession(SessionState.MISSING), None
+    now = utcnow()
     loaded = LoadedSession(
         state=session_state(
             kit,
@@ -91,6 +99,7 @@ def load_for_token(
             last_seen_at=row.last_seen_at,
             revoked_at=row.revoked_at,
             user_active=row.active,
+            now=now,
         ),
         session_id=row.session_id,
         user_id=row.user_id,
@@ -100,6 +109,8 @@ def load_for_token(
     )
     if loaded.state is not SessionState.ACTIVE:
         return loaded, None
+    # The gate touches the session right after this when the touch is due (same rule).
+    last_seen = now if needs_touch(kit, row.last_seen_at, now=now) else row.last_seen_at
     roles = db.scalars(_ROLES_OF_USER, {"user_id": row.user_id}).all()
     return loaded, Principal(
         session_token=token,
@@ -114,4 +125,6 @@ def load_for_token(
         mfa_verified=loaded.mfa_verified,
         mfa_enrolled=bool(row.has_totp and row.mfa_enrolled_at is not None),
         must_change_password=row.must_change_password,
+        session_created_at=row.created_at,
+        session_last_seen_at=last_seen,
     )

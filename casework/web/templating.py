@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +12,8 @@ from flask_login import current_user
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
-from casework.clock import to_london
+from casework.auth.services import session_expiry
+from casework.clock import to_london, utcnow
 from casework.settings import REPO_ROOT
 from casework.web import context
 from casework.web.navigation import items_for
@@ -45,6 +48,43 @@ def _navigation() -> list[dict[str, Any]]:
     return items
 
 
+@dataclass(frozen=True)
+class SessionTiming:
+    """What the timeout warning (assets/js/session-timeout.mjs) needs, as of this render."""
+
+    #: Seconds until the session ends unless it is used again (the idle timeout).
+    idle_seconds: int
+    #: Seconds until the session ends whatever happens (the absolute timeout).
+    absolute_seconds: int
+    idle_minutes: int
+    absolute_hours: int
+
+
+def _seconds_until(moment: datetime, now: datetime) -> int:
+    # Rounded up: the page's timer may run a little late, never early (see the script).
+    return max(0, math.ceil((moment - now).total_seconds()))
+
+
+def _session_timing() -> SessionTiming | None:
+    """For pages of a fully signed-in user (the ones "Stay signed in" can keep): else None."""
+    user = current_user._get_current_object()
+    if not isinstance(user, Principal) or user.must_change_password:
+        return None
+    settings = context.settings()
+    if settings.mfa_required and not user.mfa_verified:
+        return None
+    expiry = session_expiry(
+        context.kit(), created_at=user.session_created_at, last_seen_at=user.session_last_seen_at
+    )
+    now = utcnow()
+    return SessionTiming(
+        idle_seconds=_seconds_until(expiry.idle_at, now),
+        absolute_seconds=_seconds_until(expiry.absolute_at, now),
+        idle_minutes=settings.session_idle_minutes,
+        absolute_hours=settings.session_absolute_hours,
+    )
+
+
 def _globals() -> dict[str, Any]:
     settings = context.settings()
     return {
@@ -53,6 +93,7 @@ def _globals() -> dict[str, Any]:
         "demo_mode": settings.demo_mode,
         "mfa_required": settings.mfa_required,
         "navigation": _navigation,
+        "session_timing": _session_timing,
     }
 
 

@@ -69,8 +69,13 @@ def test_js_bundles_are_local_es_modules() -> None:
     app = _dist_file("app.mjs").read_text(encoding="utf-8")
     _dist_file("govuk-frontend.min.js")
     _dist_file("moj-frontend.min.js")
+    _dist_file("session-timeout.mjs")
     imports = re.findall(r"""\bfrom\s+["']([^"']+)["']""", app)
-    assert sorted(imports) == ["./govuk-frontend.min.js", "./moj-frontend.min.js"]
+    assert sorted(imports) == [
+        "./govuk-frontend.min.js",
+        "./moj-frontend.min.js",
+        "./session-timeout.mjs",
+    ]
     assert "//" not in "".join(imports), "app.mjs must not import from a CDN"
 
 
