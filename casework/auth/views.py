@@ -102,6 +102,11 @@ def sign_in() -> ResponseReturnValue:
     status = 200
     error: str | None = None
     if request.method == "GET":
+        user = current_user._get_current_object()
+        if isinstance(user, Principal) and (
+            user.mfa_verified or not context.settings().mfa_required
+        ):
+            return redirect(url_for("home.index"))  # already signed in
         _say_if_timed_out()
         if next_path := safe_next(request.args.get("next")):
             session[NEXT_KEY] = next_path

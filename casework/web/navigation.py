@@ -40,5 +40,25 @@ def home_endpoint(roles: frozenset[Role]) -> str:
     return "home.no_role"
 
 
+#: With more than one role, each role's home page gets its own item instead of "Home".
+ROLE_HOME_LABELS: dict[str, str] = {
+    "home.worker": "My work",
+    "home.assessor": "Assessments",
+    "home.custody": "Custody bookings",
+    "home.manager": "Team overview",
+    "home.information_governance": "Information governance",
+    "home.partnership_lead": "Partnership",
+    "home.admin": "Administration",
+}
+
+
 def items_for(roles: frozenset[Role]) -> list[NavItem]:
-    return [item for item in NAV_ITEMS if not item.roles or item.roles & roles]
+    items = [item for item in NAV_ITEMS if not item.roles or item.roles & roles]
+    homes = [(role, endpoint) for role, endpoint in HOME_BY_ROLE if role in roles]
+    if len(homes) > 1:
+        role_items = [
+            NavItem(ROLE_HOME_LABELS[endpoint], endpoint, frozenset({role}))
+            for role, endpoint in homes
+        ]
+        items = role_items + [item for item in items if item.endpoint != "home.index"]
+    return items

@@ -41,9 +41,12 @@ def _navigation() -> list[dict[str, Any]]:
     items = []
     for item in items_for(user.roles):
         blueprint = item.endpoint.split(".", 1)[0]
-        active = current == item.endpoint or (
-            blueprint != "auth" and current.startswith(blueprint + ".")
-        )
+        if item.endpoint == "home.index":
+            active = blueprint == current.split(".", 1)[0]
+        elif blueprint in ("home", "auth"):
+            active = current == item.endpoint
+        else:
+            active = current.startswith(blueprint + ".")
         items.append({"text": item.text, "href": url_for(item.endpoint), "active": active})
     return items
 

@@ -63,6 +63,7 @@ def test_admin_pages_fit_a_phone(phone: Visitor, build: Builders, frozen_clock: 
     admin = build.user(Role.ADMIN, agency=agency)
     sign_in(phone, admin, frozen_clock)
     for path in (
+        "/account",
         "/admin/users/",
         f"/admin/agencies/{agency.id}",
         f"/admin/agencies/{agency.id}/teams/{team.id}",

@@ -177,3 +177,35 @@ def test_healthz_is_not_redirected_to_https_in_production(
     app = create_app(load_settings("production", env=env), database=database)
     response = app.test_client().get("/healthz", base_url="http://10.0.0.5")
     assert response.status_code == 200
+
+
+def test_a_user_with_several_roles_can_reach_each_home_page(
+    client: FlaskClient, signed_in: Callable[..., MadeUser]
+) -> None:
+    signed_in(Role.WORKER, Role.ASSESSOR)
+    page = client.get("/home/assessor").get_data(as_text=True)
+    assert 'href="/home/worker"' in page
+    assert 'href="/home/assessor"' in page
+    assert (
+        '<a class="govuk-service-navigation__link" href="/home/assessor" aria-current="true">'
+        in (page)
+    )
+    assert 'href="/home/worker" aria-current' not in page
+
+
+def test_one_role_gets_a_single_home_item(
+    client: FlaskClient, signed_in: Callable[..., MadeUser]
+) -> None:
+    signed_in(Role.WORKER)
+    page = client.get("/account").get_data(as_text=True)
+    assert '<a class="govuk-service-navigation__link" href="/">' in page
+    assert 'href="/home/worker"' not in page
+
+
+def test_sign_in_page_sends_a_signed_in_user_home(
+    client: FlaskClient, signed_in: Callable[..., MadeUser]
+) -> None:
+    signed_in(Role.WORKER)
+    response = client.get("/sign-in")
+    assert response.status_code == 302
+    assert response.location == "/"
