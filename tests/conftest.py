@@ -167,6 +167,7 @@ class Builders:
         *roles: Role,
         agency: Agency | None = None,
         email: str | None = None,
+        full_name: str | None = None,
         password: str = PASSWORD,
         mfa: bool = True,
         must_change_password: bool = False,
@@ -181,7 +182,7 @@ class Builders:
             user = User(
                 id=user_id,
                 email=email or f"user-{user_id.hex[:10]}@example.org",
-                full_name="Test User " + user_id.hex[:6],
+                full_name=full_name or "Test User " + user_id.hex[:6],
                 agency_id=agency.id,
                 active=active,
                 password_hash=self.kit.passwords.hash(password),

@@ -401,6 +401,18 @@ def decrypt_totp_secret(kit: SecurityKit, user_id: uuid.UUID, blob: bytes) -> st
     ).decode()
 
 
+def _refuse_code(db: Session, actor: Actor, user_id: uuid.UUID, reason: str) -> None:
+    recorder.record(
+        db,
+        actor,
+        "auth.mfa",
+        outcome="denied",
+        target_type="user",
+        target_id=user_id,
+        details={"reason": reason},
+    )
+
+
 def check_totp(
     database: Database,
     kit: SecurityKit,
@@ -440,29 +452,13 @@ def check_totp(
     )
     if attempt_id is None:
         with database.transaction() as db:
-            recorder.record(
-                db,
-                actor,
-                "auth.mfa",
-                outcome="denied",
-                target_type="user",
-                target_id=user_id,
-                details={"reason": "throttled"},
-            )
+            _refuse_code(db, actor, user_id, "throttled")
         return False
     step = totp.matching_timestep(secret, code, utcnow(), after=last_step)
     _settle_attempt(database, attempt_id, step is not None)
     with database.transaction() as db:
         if step is None:
-            recorder.record(
-                db,
-                actor,
-                "auth.mfa",
-                outcome="denied",
-                target_type="user",
-                target_id=user_id,
-                details={"reason": "bad_code"},
-            )
+            _refuse_code(db, actor, user_id, "bad_code")
             return False
         values: dict[str, object] = {"totp_last_timestep": step}
         if enrolling_secret:
@@ -478,15 +474,7 @@ def check_totp(
             .values(**values)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
-            recorder.record(
-                db,
-                actor,
-                "auth.mfa",
-                outcome="denied",
-                target_type="user",
-                target_id=user_id,
-                details={"reason": "code_reused"},
-            )
+            _refuse_code(db, actor, user_id, "code_reused")
             return False
         recorder.record(
             db,

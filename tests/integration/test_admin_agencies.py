@@ -72,17 +72,6 @@ def disable(database: Database, agency: Agency) -> None:
         row.active = False
 
 
-def named(
-    build: Builders, database: Database, full_name: str, *roles: Role, **kwargs: Any
-) -> MadeUser:
-    made = build.user(*roles, **kwargs)
-    with database.transaction() as db:
-        user = db.get(User, made.id)
-        assert user is not None
-        user.full_name = full_name
-    return made
-
-
 # --- who may use the pages --------------------------------------------------------------------
 
 
@@ -132,7 +121,7 @@ def test_every_agency_page_renders_for_an_administrator(
     signed_in(Role.ADMIN)
     agency = build.agency("Example Housing", AgencyKind.HOUSING)
     team = build.team(agency, "Outreach")
-    named(build, database, "Jo Sample", Role.WORKER, agency=agency, team=team, manager=True)
+    build.user(Role.WORKER, agency=agency, team=team, manager=True, full_name="Jo Sample")
     closed = build.agency("Closed Example Service")
     disable(database, closed)
     pages = {
@@ -417,10 +406,10 @@ def test_team_members_are_added_made_managers_and_removed(
     signed_in(Role.ADMIN)
     agency = build.agency("Example Housing")
     team = build.team(agency, "Outreach")
-    existing = named(build, database, "Lee Placeholder", Role.WORKER, agency=agency, team=team)
-    joiner = named(build, database, "Kit Fictional", Role.WORKER, agency=agency)
-    named(build, database, "Kim Gone", Role.WORKER, agency=agency, active=False)
-    named(build, database, "Sam Sample", Role.WORKER)  # another agency
+    existing = build.user(Role.WORKER, agency=agency, team=team, full_name="Lee Placeholder")
+    joiner = build.user(Role.WORKER, agency=agency, full_name="Kit Fictional")
+    build.user(Role.WORKER, agency=agency, active=False, full_name="Kim Gone")
+    build.user(Role.WORKER, full_name="Sam Sample")  # another agency
     url = f"/admin/agencies/{agency.id}/teams/{team.id}"
 
     page = client.get(url).get_data(as_text=True)

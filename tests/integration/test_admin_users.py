@@ -33,18 +33,6 @@ ROW_RE = re.compile(r'<tr class="govuk-table__row">\s*<td', re.S)
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def named(
-    build: Builders, database: Database, full_name: str, *roles: Role, **kwargs: Any
-) -> MadeUser:
-    """A user with a chosen (fictional) name; the builder gives random ones."""
-    made = build.user(*roles, **kwargs)
-    with database.transaction() as db:
-        user = db.get(User, made.id)
-        assert user is not None
-        user.full_name = full_name
-    return made
-
-
 def load_user(database: Database, user_id: uuid.UUID) -> User:
     with database.reading() as db:
         user = db.get(User, user_id)
@@ -170,7 +158,7 @@ def test_every_user_page_renders_for_an_administrator(
     signed_in(Role.ADMIN)
     agency = build.agency("Northdale Housing Trust")
     team = build.team(agency, "Outreach")
-    target = named(build, database, "Jo Sample", Role.WORKER, agency=agency, team=team)
+    target = build.user(Role.WORKER, agency=agency, team=team, full_name="Jo Sample")
     disabled = build.user(Role.WORKER, active=False)
     pages = {
         "/admin/users/": "Users",
@@ -373,7 +361,7 @@ def test_changing_name_and_roles(
     client: FlaskClient, build: Builders, database: Database, signed_in: Callable[..., MadeUser]
 ) -> None:
     signed_in(Role.ADMIN)
-    target = named(build, database, "Jo Sample", Role.WORKER)
+    target = build.user(Role.WORKER, full_name="Jo Sample")
     version = load_user(database, target.id).version
     page = client.get(f"/admin/users/{target.id}/edit").get_data(as_text=True)
     assert f'name="version" type="hidden" value="{version}"' in page
@@ -399,7 +387,7 @@ def test_edit_form_errors_save_nothing(
     client: FlaskClient, build: Builders, database: Database, signed_in: Callable[..., MadeUser]
 ) -> None:
     signed_in(Role.ADMIN)
-    target = named(build, database, "Jo Sample", Role.WORKER)
+    target = build.user(Role.WORKER, full_name="Jo Sample")
     version = load_user(database, target.id).version
     url = f"/admin/users/{target.id}/edit"
     no_roles = post_form(client, url, {"full_name": "Jo Changed", "version": version})
@@ -443,7 +431,7 @@ def test_two_administrators_editing_the_same_user_never_overwrite_each_other(
 ) -> None:
     signed_in(Role.ADMIN)
     second, _ = other_admin(app, build)
-    target = named(build, database, "Jo Sample", Role.WORKER)
+    target = build.user(Role.WORKER, full_name="Jo Sample")
     url = f"/admin/users/{target.id}/edit"
     first_page = client.get(url).get_data(as_text=True)
     second_page = second.get(url).get_data(as_text=True)
@@ -485,7 +473,7 @@ def test_simultaneous_edits_with_the_same_version_let_exactly_one_through(
 ) -> None:
     signed_in(Role.ADMIN)
     second, _ = other_admin(app, build)
-    target = named(build, database, "Jo Sample", Role.WORKER)
+    target = build.user(Role.WORKER, full_name="Jo Sample")
     url = f"/admin/users/{target.id}/edit"
     version = load_user(database, target.id).version
     clients = {"Jo First": client, "Jo Second": second}
@@ -521,7 +509,7 @@ def test_disabling_a_user_ends_their_sessions_at_once(
     signed_in: Callable[..., MadeUser],
 ) -> None:
     signed_in(Role.ADMIN)
-    target = named(build, database, "Jo Sample", Role.WORKER)
+    target = build.user(Role.WORKER, full_name="Jo Sample")
     theirs = app.test_client()
     sign_in_directly(app, theirs, target)
     assert theirs.get("/account").status_code == 200
@@ -564,7 +552,7 @@ def test_disabling_with_a_stale_version_is_refused(
     signed_in: Callable[..., MadeUser],
 ) -> None:
     signed_in(Role.ADMIN)
-    target = named(build, database, "Jo Sample", Role.WORKER)
+    target = build.user(Role.WORKER, full_name="Jo Sample")
     stale = load_user(database, target.id).version
     second, _ = other_admin(app, build)
     renamed = post_form(
@@ -608,7 +596,7 @@ def test_reset_ends_sessions_clears_two_factor_and_gives_a_new_one_time_password
 ) -> None:
     app, database, kit = client.application, build.database, build.kit
     signed_in(Role.ADMIN)
-    target = named(build, database, "Jo Sample", Role.WORKER)
+    target = build.user(Role.WORKER, full_name="Jo Sample")
     assert load_user(database, target.id).mfa_enrolled
     theirs = app.test_client()
     sign_in_directly(app, theirs, target)
@@ -672,9 +660,9 @@ def test_users_are_listed_by_name_with_agency_roles_status_and_two_factor(
         assert user is not None
         user.full_name = "Mo Admin"
     agency = build.agency("Northdale Probation Example")
-    named(build, database, "zed Placeholder", Role.WORKER, agency=agency)
-    named(build, database, "Bea Example", Role.ASSESSOR, Role.MANAGER, agency=agency, mfa=False)
-    named(build, database, "amy Sample", Role.PARTNERSHIP_LEAD, agency=agency)
+    build.user(Role.WORKER, agency=agency, full_name="zed Placeholder")
+    build.user(Role.ASSESSOR, Role.MANAGER, agency=agency, mfa=False, full_name="Bea Example")
+    build.user(Role.PARTNERSHIP_LEAD, agency=agency, full_name="amy Sample")
     html = client.get("/admin/users/").get_data(as_text=True)
     order = [html.index(name) for name in ("amy Sample", "Bea Example", "Mo Admin")]
     order.append(html.index("zed Placeholder"))
@@ -695,10 +683,10 @@ def test_filters_by_text_agency_role_and_disabled(
     signed_in(Role.ADMIN)
     housing = build.agency("Example Housing")
     police = build.agency("Example Police")
-    named(build, database, "Kit Fictional", Role.WORKER, agency=housing, email="kf@example.org")
-    named(build, database, "Lee Placeholder", Role.MANAGER, agency=housing)
-    named(build, database, "Sam Sample", Role.WORKER, agency=police, email="sam@probe.example")
-    named(build, database, "Kim Gone", Role.WORKER, agency=housing, active=False)
+    build.user(Role.WORKER, agency=housing, email="kf@example.org", full_name="Kit Fictional")
+    build.user(Role.MANAGER, agency=housing, full_name="Lee Placeholder")
+    build.user(Role.WORKER, agency=police, email="sam@probe.example", full_name="Sam Sample")
+    build.user(Role.WORKER, agency=housing, active=False, full_name="Kim Gone")
 
     def names(query: str) -> set[str]:
         response = client.get("/admin/users/?" + query)
