@@ -23,9 +23,10 @@ from casework.agencies.queries import NotFoundError
 from casework.agencies.services import AgencyError
 from casework.db import StaleVersion
 from casework.users import queries as user_queries
-from casework.users.views import initial_data, show_error
+from casework.users.models import User
 from casework.web import context
 from casework.web.errors import render_error
+from casework.web.forms import initial_data, show_error
 
 bp = Blueprint("agencies", __name__, url_prefix="/admin/agencies")
 
@@ -229,6 +230,15 @@ def add_team_member(agency_id: uuid.UUID, team_id: uuid.UUID) -> ResponseReturnV
     return redirect(url_for("agencies.view_team", agency_id=agency_id, team_id=team.id))
 
 
+def _member(agency_id: uuid.UUID, team_id: uuid.UUID, user_id: uuid.UUID) -> tuple[Team, User]:
+    """The team (of that agency) and one of its members, or 404."""
+    db = context.db()
+    team = queries.get_team(db, agency_id, team_id)
+    if queries.find_membership(db, team.id, user_id) is None:
+        raise NotFoundError(f"user {user_id} in team {team.id}")
+    return team, user_queries.get_user(db, user_id)
+
+
 @bp.route("/<uuid:agency_id>/teams/<uuid:team_id>/members/<uuid:user_id>", methods=["POST"])
 @access(ADMIN)
 def update_team_member(
@@ -236,10 +246,7 @@ def update_team_member(
 ) -> ResponseReturnValue:
     """Make a member a manager of the team, or an ordinary member again."""
     db = context.db()
-    team = queries.get_team(db, agency_id, team_id)
-    if queries.find_membership(db, team.id, user_id) is None:
-        raise NotFoundError(f"user {user_id} in team {team.id}")
-    user = user_queries.get_user(db, user_id)
+    team, user = _member(agency_id, team_id, user_id)
     form = ManagerForm()
     if not form.validate_on_submit():
         return render_error(400)
@@ -258,10 +265,7 @@ def remove_team_member(
     agency_id: uuid.UUID, team_id: uuid.UUID, user_id: uuid.UUID
 ) -> ResponseReturnValue:
     db = context.db()
-    team = queries.get_team(db, agency_id, team_id)
-    if queries.find_membership(db, team.id, user_id) is None:
-        raise NotFoundError(f"user {user_id} in team {team.id}")
-    user = user_queries.get_user(db, user_id)
+    team, user = _member(agency_id, team_id, user_id)
     if not RemoveMemberForm().validate_on_submit():
         return render_error(400)
     services.set_membership(db, context.actor(), team, user, member=False)

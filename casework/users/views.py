@@ -8,12 +8,10 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_wtf import FlaskForm
 
 from casework.access.roles import Role
 from casework.access.rules import ADMIN, access
 from casework.agencies import queries as agency_queries
-from casework.agencies.services import AgencyError
 from casework.db import StaleVersion
 from casework.users import queries, services
 from casework.users.forms import (
@@ -27,6 +25,7 @@ from casework.users.queries import NotFoundError, UserFilters, UserPage
 from casework.users.services import UserError
 from casework.web import context
 from casework.web.errors import render_error
+from casework.web.forms import initial_data, show_error
 
 bp = Blueprint("users", __name__, url_prefix="/admin/users")
 
@@ -39,22 +38,6 @@ def _not_found(_error: NotFoundError) -> ResponseReturnValue:
 @bp.context_processor
 def _roles() -> dict[str, Any]:
     return {"all_roles": list(Role)}
-
-
-def show_error(form: FlaskForm, error: UserError | AgencyError) -> None:
-    """Put a service's refusal on the form field it names (else on the form's button)."""
-    for name in (error.field, "confirm", "submit"):
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = [error.message]
-            return
-    raise error
-
-
-def initial_data(**data: Any) -> dict[str, Any]:
-    """Initial form data, for GET only: on POST only what was sent counts (a missing
-    ``version`` must fail, never fall back to the current one)."""
-    return {"data": data} if request.method == "GET" else {}
 
 
 # --- list ----------------------------------------------------------------------------------
