@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from casework.db import Database
+from casework.people.codes import information
 from casework.security.kit import build_kit
 from casework.settings import REPO_ROOT, Settings, load_settings
 from casework.web.errors import init_errors
@@ -60,7 +61,12 @@ def create_app(config: Settings | None = None, *, database: Database | None = No
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
 
     app.extensions["casework.database"] = database or Database(settings.database_url)
-    app.extensions["casework.kit"] = build_kit(settings)
+    kit = build_kit(settings)
+    # Start-up checks: a wrong or missing key, or a bad information file, stops the app here
+    # with one line naming the setting or file line, never as a 500 on the first page.
+    kit.keystore.check()
+    information()
+    app.extensions["casework.kit"] = kit
 
     init_lifecycle(app)
     # Headers first: even a request the gate or CSRF check refuses gets its CSP nonce.

@@ -17,6 +17,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from casework.access.roles import Role
 from casework.audit.recorder import SYSTEM
+from casework.security.kit import SecurityKit
 from casework.settings import ConfigurationError
 from casework.users.services import UserError
 
@@ -49,6 +50,10 @@ def _database_url() -> str:
     return str(current_app.extensions["casework.database"].url)
 
 
+def _kit() -> SecurityKit:
+    return current_app.extensions["casework.kit"]  # type: ignore[no-any-return]
+
+
 @cli.group()
 def db() -> None:
     """Database migrations."""
@@ -62,7 +67,8 @@ def db_upgrade(revision: str) -> None:
     from casework import migrate
 
     migrate.upgrade(_database_url(), revision)
-    click.echo(f"Database is at {revision}.")
+    _kit().keystore.create_schema()
+    click.echo(f"Database is at {revision}; the keystore is ready.")
 
 
 @db.command("downgrade")

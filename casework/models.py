@@ -3,7 +3,10 @@
 from casework.agencies.models import Agency, AgencyKind, Team, TeamMembership
 from casework.audit.models import AuditEvent
 from casework.auth.models import LoginAttempt, UserSession
+from casework.contacts.models import Contact, Note
 from casework.db import Base
+from casework.family.models import Involvement
+from casework.people.models import Person, PersonAlert, PersonNeed, SearchToken, TimelineEntry
 from casework.users.models import User, UserRole
 
 __all__ = [
@@ -11,9 +14,17 @@ __all__ = [
     "AgencyKind",
     "AuditEvent",
     "Base",
+    "Contact",
+    "Involvement",
     "LoginAttempt",
+    "Note",
+    "Person",
+    "PersonAlert",
+    "PersonNeed",
+    "SearchToken",
     "Team",
     "TeamMembership",
+    "TimelineEntry",
     "User",
     "UserRole",
     "UserSession",

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = REPO_ROOT / "config"
 DEFAULT_INSTANCE_DIR = REPO_ROOT / "instance"
@@ -66,6 +68,11 @@ class Settings:
     kek: SecretKey
     blind_index_key: SecretKey
     audit_key: SecretKey
+    #: The keystore: a separate database holding the wrapped per-person data keys.
+    keystore_url: str = ""
+    #: Earlier key-encryption keys, still needed until ``casework keys rotate`` re-wraps
+    #: every person key made with them (``CASEWORK_KEK_PREVIOUS``, comma-separated).
+    previous_keks: tuple[SecretKey, ...] = ()
     service_name: str = "Casework"
     partnership_name: str = ""
     mfa_required: bool = True
@@ -172,6 +179,28 @@ def _environment_overrides(env: Mapping[str, str], values: Mapping[str, Any]) ->
     return overrides
 
 
+def derive_keystore_url(database_url: str) -> str:
+    """The keystore next to the main database: ``x.db`` -> ``x.keys.db`` on SQLite, database
+    ``name`` -> ``name_keys`` on the same PostgreSQL server (production names it explicitly)."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        path = url.database or ""
+        if not path or path == ":memory:":
+            raise ConfigurationError("CASEWORK_KEYSTORE_URL must be set for an in-memory database")
+        stem, dot, suffix = path.rpartition(".")
+        keys_path = f"{stem}.keys.{suffix}" if dot else f"{path}.keys"
+        return url.set(database=keys_path).render_as_string(hide_password=False)
+    return url.set(database=f"{url.database}_keys").render_as_string(hide_password=False)
+
+
+def _previous_keks(raw: str) -> tuple[SecretKey, ...]:
+    parts = [part.strip() for part in raw.split(",") if part.strip()]
+    return tuple(
+        SecretKey("CASEWORK_KEK_PREVIOUS", _decode_secret("CASEWORK_KEK_PREVIOUS", part))
+        for part in parts
+    )
+
+
 def _normalise_database_url(url: str) -> str:
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://") :]
@@ -206,14 +235,24 @@ def load_settings(
     if name == "production" and not env.get("DATABASE_URL"):
         raise ConfigurationError("DATABASE_URL must be set in production")
 
-    known = {f.name for f in dataclasses.fields(Settings)}
+    keystore_url = env.get("CASEWORK_KEYSTORE_URL", "").strip()
+    if name == "production" and not keystore_url:
+        raise ConfigurationError(
+            "CASEWORK_KEYSTORE_URL must be set in production (a separate keystore database)"
+        )
+    database_url = _normalise_database_url(database_url)
+    keystore_url = _normalise_database_url(keystore_url or derive_keystore_url(database_url))
+
+    known = {f.name for f in dataclasses.fields(Settings)} - {"keystore_url", "previous_keks"}
     unknown = set(values) - known
     if unknown:
         raise ConfigurationError(f"unknown setting(s) in config/: {', '.join(sorted(unknown))}")
     values.update(_environment_overrides(env, values))
     settings = Settings(
         environment=name,
-        database_url=_normalise_database_url(database_url),
+        database_url=database_url,
+        keystore_url=keystore_url,
+        previous_keks=_previous_keks(env.get("CASEWORK_KEK_PREVIOUS", "")),
         instance_dir=instance_dir,
         secret_key=keys["CASEWORK_SECRET_KEY"],
         kek=keys["CASEWORK_KEK"],
@@ -242,6 +281,12 @@ def validate(settings: Settings) -> None:
             raise ConfigurationError("DATABASE_URL must point at PostgreSQL in production")
     if not settings.mfa_required and not settings.demo_mode:
         raise ConfigurationError("mfa_required may only be false when demo_mode is true")
+    if settings.keystore_url == settings.database_url:
+        raise ConfigurationError(
+            "CASEWORK_KEYSTORE_URL must name a database other than DATABASE_URL"
+        )
+    if any(old.material == settings.kek.material for old in settings.previous_keks):
+        raise ConfigurationError("CASEWORK_KEK_PREVIOUS must not repeat the current CASEWORK_KEK")
     materials = [settings.secret_key, settings.kek, settings.blind_index_key, settings.audit_key]
     if len({key.material for key in materials}) != len(materials):
         raise ConfigurationError("CASEWORK_* secrets must all be different keys")

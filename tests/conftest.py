@@ -26,6 +26,7 @@ from casework.audit.recorder import SYSTEM
 from casework.auth import services as auth_services
 from casework.db import Database
 from casework.models import Base
+from casework.security.keystore import Keystore, keystore_metadata
 from casework.security.kit import SecurityKit
 from casework.settings import SECRET_NAMES, Settings, load_settings
 from casework.users.models import User, UserRole
@@ -59,8 +60,19 @@ def database(settings: Settings) -> Iterator[Database]:
     db = Database(settings.database_url)
     _reset_schema(db)
     migrate.upgrade(settings.database_url)
+    keystore = Keystore(settings)
+    keystore.create_schema()
+    keystore.drop_schema()
+    keystore.create_schema()
+    keystore.dispose()
     yield db
     db.dispose()
+
+
+def empty_keystore(kit: SecurityKit) -> None:
+    with kit.keystore.engine.begin() as conn:
+        for table in reversed(keystore_metadata.sorted_tables):
+            conn.execute(table.delete())
 
 
 def empty_all_tables(database: Database) -> None:
@@ -79,6 +91,8 @@ def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if "database" in request.fixturenames:
         empty_all_tables(request.getfixturevalue("database"))
+    if "app" in request.fixturenames:
+        empty_keystore(request.getfixturevalue("app").extensions["casework.kit"])
 
 
 @dataclass

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from casework.access.roles import Role
 from casework.app import create_app
 from casework.db import Database
-from casework.settings import SECRET_NAMES, load_settings
+from casework.settings import SECRET_NAMES, Settings, load_settings
 from casework.web.gate import safe_next
 from casework.web.logs import RejectStructuredArgs
 from tests.conftest import Builders, MadeUser, sign_in_directly
@@ -47,10 +47,13 @@ def test_every_script_carries_the_csp_nonce(client: FlaskClient) -> None:
     ).group(1)  # type: ignore[union-attr]
 
 
-def test_production_sends_hsts_and_secure_host_cookie(tmp_path: Path, database: Database) -> None:
+def test_production_sends_hsts_and_secure_host_cookie(
+    tmp_path: Path, database: Database, settings: Settings
+) -> None:
     env = {name: secrets.token_urlsafe(32) for name in SECRET_NAMES}
     env.update(
         DATABASE_URL="postgresql://casework@db.example.org/casework",
+        CASEWORK_KEYSTORE_URL=settings.keystore_url,
         CASEWORK_INSTANCE_DIR=str(tmp_path),
     )
     settings = load_settings("production", env=env)
@@ -170,10 +173,14 @@ def test_role_refusals_are_audited(
 
 
 def test_healthz_is_not_redirected_to_https_in_production(
-    tmp_path: Path, database: Database
+    tmp_path: Path, database: Database, settings: Settings
 ) -> None:
     env = {name: secrets.token_urlsafe(32) for name in SECRET_NAMES}
-    env.update(DATABASE_URL="postgresql://x@db.example.org/x", CASEWORK_INSTANCE_DIR=str(tmp_path))
+    env.update(
+        DATABASE_URL="postgresql://x@db.example.org/x",
+        CASEWORK_KEYSTORE_URL=settings.keystore_url,
+        CASEWORK_INSTANCE_DIR=str(tmp_path),
+    )
     app = create_app(load_settings("production", env=env), database=database)
     response = app.test_client().get("/healthz", base_url="http://10.0.0.5")
     assert response.status_code == 200

@@ -13,6 +13,7 @@ from casework.settings import SECRET_NAMES, ConfigurationError, load_settings
 def _production_env(tmp_path: Path) -> dict[str, str]:
     env = {name: secrets.token_urlsafe(32) for name in SECRET_NAMES}
     env["DATABASE_URL"] = "postgresql://casework@db.example.org/casework"
+    env["CASEWORK_KEYSTORE_URL"] = "postgresql://casework@keys.example.org/casework_keys"
     env["CASEWORK_INSTANCE_DIR"] = str(tmp_path)
     return env
 
@@ -47,6 +48,23 @@ def test_production_needs_a_database_url(tmp_path: Path) -> None:
     del env["DATABASE_URL"]
     with pytest.raises(ConfigurationError, match="DATABASE_URL"):
         load_settings("production", env=env)
+
+
+def test_production_needs_a_separate_keystore(tmp_path: Path) -> None:
+    env = _production_env(tmp_path)
+    del env["CASEWORK_KEYSTORE_URL"]
+    with pytest.raises(ConfigurationError, match="CASEWORK_KEYSTORE_URL"):
+        load_settings("production", env=env)
+    env["CASEWORK_KEYSTORE_URL"] = env["DATABASE_URL"]
+    with pytest.raises(ConfigurationError, match="CASEWORK_KEYSTORE_URL"):
+        load_settings("production", env=env)
+
+
+def test_keystore_sits_beside_the_database_outside_production(tmp_path: Path) -> None:
+    env = {"CASEWORK_INSTANCE_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/c.db"}
+    assert load_settings("test", env=env).keystore_url == f"sqlite:///{tmp_path}/c.keys.db"
+    env["DATABASE_URL"] = "postgresql://postgres@127.0.0.1/casework"
+    assert load_settings("test", env=env).keystore_url.endswith("/casework_keys")
 
 
 def test_production_refuses_sqlite(tmp_path: Path) -> None:

@@ -1,0 +1,159 @@
+"""The access policy: may this user read this item of this person's information now?
+
+One place decides, in two forms that must agree (a test checks they do): a Python predicate
+for a single record and a SQL filter for lists. DECISIONS §3 gives the rule; issue 3 lays its
+first part (involvement, without consent); issue 4 adds consent, other lawful bases and
+break-glass here and nowhere else.
+
+* A person is **visible** to a user when the user holds a case role and the user's agency has
+  an open involvement with the person, or created the record. Otherwise the person answers 404.
+* An **item** (an involvement, contact, alert, need, note, timeline entry) recorded by agency R
+  with category C and a "my agency only" mark is readable when the user's roles may read C and
+  either R is the user's agency (rule 1), or the item is not "my agency only" and the user's
+  agency is involved with the person (rule 2; consent from issue 4).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+from sqlalchemy.orm import QueryableAttribute, Session
+
+from casework.access.categories import Category, categories_for
+from casework.access.roles import CASE_ROLES, Role
+from casework.family.models import Involvement
+from casework.people.models import Person
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is asking: a user of one agency with one or more roles."""
+
+    user_id: uuid.UUID
+    agency_id: uuid.UUID
+    roles: frozenset[Role]
+
+    @property
+    def categories(self) -> frozenset[Category]:
+        return categories_for(self.roles)
+
+    @property
+    def works_with_cases(self) -> bool:
+        return bool(self.roles & CASE_ROLES)
+
+
+@dataclass(frozen=True)
+class PersonAccess:
+    """What the viewer's agency is to one visible person."""
+
+    person_id: uuid.UUID
+    #: The agency has an open involvement with the person.
+    involved: bool
+    #: The agency created the record (it keeps reading identity under rule 1).
+    creator: bool
+
+
+def _open_involvement_of(
+    agency_id: uuid.UUID, person_col: QueryableAttribute[uuid.UUID]
+) -> ColumnElement[bool]:
+    return exists().where(
+        Involvement.person_id == person_col,
+        Involvement.agency_id == agency_id,
+        Involvement.ended_on.is_(None),
+    )
+
+
+def visible_people(viewer: Viewer) -> ColumnElement[bool]:
+    """SQL filter on ``Person``: the people this viewer may see."""
+    if not viewer.works_with_cases:
+        return false()
+    return or_(
+        Person.created_by_agency_id == viewer.agency_id,
+        _open_involvement_of(viewer.agency_id, Person.id),
+    )
+
+
+def person_access(db: Session, viewer: Viewer, person_id: uuid.UUID) -> PersonAccess | None:
+    """The single-record form of :func:`visible_people`: None when the person is not visible
+    (or does not exist) — the caller answers 404 either way."""
+    if not viewer.works_with_cases:
+        return None
+    row = db.execute(
+        select(
+            Person.created_by_agency_id == viewer.agency_id,
+            _open_involvement_of(viewer.agency_id, Person.id),
+        ).where(Person.id == person_id)
+    ).first()
+    if row is None:
+        return None
+    creator, involved = bool(row[0]), bool(row[1])
+    if not (creator or involved):
+        return None
+    return PersonAccess(person_id=person_id, involved=involved, creator=creator)
+
+
+def may_read(
+    viewer: Viewer,
+    access: PersonAccess,
+    *,
+    agency_id: uuid.UUID,
+    category: Category,
+    agency_only: bool = False,
+) -> bool:
+    """May the viewer read one item of this (visible) person's information?"""
+    if category not in viewer.categories:
+        return False
+    if agency_id == viewer.agency_id:
+        return True
+    if category is Category.IDENTITY and not agency_only:
+        return access.involved or access.creator
+    return access.involved and not agency_only
+
+
+def readable(
+    viewer: Viewer,
+    access: PersonAccess,
+    *,
+    agency_col: QueryableAttribute[uuid.UUID],
+    category_col: QueryableAttribute[Category],
+    agency_only_col: QueryableAttribute[bool] | None = None,
+) -> ColumnElement[bool]:
+    """SQL filter: the items of this person the viewer may read (same rule as
+    :func:`may_read`)."""
+    categories = sorted(viewer.categories)
+    if not categories:
+        return false()
+    shared: ColumnElement[bool] = true() if agency_only_col is None else agency_only_col.is_(False)
+    others: ColumnElement[bool]
+    if access.involved:
+        others = shared
+    elif access.creator and Category.IDENTITY in viewer.categories:
+        others = and_(shared, category_col == Category.IDENTITY)
+    else:
+        others = false()
+    return and_(
+        category_col.in_(categories),
+        or_(agency_col == viewer.agency_id, others),
+    )
+
+
+def may_add(viewer: Viewer, access: PersonAccess) -> bool:
+    """Add contacts, notes, alerts and needs: the viewer's agency is involved (or created the
+    record and has no involvement yet — it is then offered to join the family)."""
+    return viewer.works_with_cases and access.involved
+
+
+def may_change_identity(viewer: Viewer, access: PersonAccess) -> bool:
+    """Identity and contact is one shared record: any involved agency may correct it."""
+    return (
+        viewer.works_with_cases
+        and Category.IDENTITY in viewer.categories
+        and (access.involved or access.creator)
+    )
+
+
+def may_manage_family(viewer: Viewer, access: PersonAccess) -> bool:
+    """Join the family, change the lead, end the viewer's own agency's involvement."""
+    return viewer.works_with_cases and (access.involved or access.creator)
