@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
@@ -28,3 +28,13 @@ def reset() -> None:
 
 def to_london(moment: datetime) -> datetime:
     return moment.astimezone(LONDON)
+
+
+def london_today() -> date:
+    """Today's date in Europe/London (dates of birth, involvements and consent are local)."""
+    return to_london(utcnow()).date()
+
+
+def london_datetime(day: date, at: time) -> datetime:
+    """A Europe/London wall-clock time on ``day``, as UTC."""
+    return datetime.combine(day, at, tzinfo=LONDON).astimezone(UTC)

@@ -9,7 +9,7 @@ import secrets
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pyotp
@@ -19,15 +19,24 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from casework import clock, migrate
+from casework.access.policy import PersonAccess, Viewer
 from casework.access.roles import Role
 from casework.agencies.models import Agency, AgencyKind, Team, TeamMembership
 from casework.app import create_app
 from casework.audit.recorder import SYSTEM
 from casework.auth import services as auth_services
+from casework.contacts import services as contact_services
+from casework.contacts.services import ContactInput
 from casework.db import Database
+from casework.family import services as family_services
 from casework.models import Base
+from casework.people import services as people_services
+from casework.people.codes import ContactKind, ContactOutcome, FamilyRole, HousingStatus, Sex
+from casework.people.records import Details, Names, PersonFields
+from casework.people.services import NewInvolvement
 from casework.security.keystore import Keystore, keystore_metadata
 from casework.security.kit import SecurityKit
+from casework.security.vault import Vault
 from casework.settings import SECRET_NAMES, Settings, load_settings
 from casework.users.models import User, UserRole
 
@@ -114,10 +123,11 @@ def frozen_clock() -> Iterator[Clock]:
 
 
 @pytest.fixture(scope="session")
-def app(settings: Settings, database: Database) -> Flask:
+def app(settings: Settings, database: Database) -> Iterator[Flask]:
     application = create_app(settings, database=database)
     application.config["TESTING"] = True
-    return application
+    yield application
+    application.extensions["casework.kit"].keystore.dispose()
 
 
 @pytest.fixture
@@ -131,15 +141,19 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def make_app(settings: Settings, database: Database) -> Callable[..., Flask]:
+def make_app(settings: Settings, database: Database) -> Iterator[Callable[..., Flask]]:
     """An app with some settings changed, on the same database."""
+    made: list[Flask] = []
 
     def build(**changes: object) -> Flask:
         application = create_app(settings.replace(**changes), database=database)
         application.config["TESTING"] = True
+        made.append(application)
         return application
 
-    return build
+    yield build
+    for application in made:
+        application.extensions["casework.kit"].keystore.dispose()
 
 
 # --- builders -------------------------------------------------------------------------------
@@ -212,6 +226,98 @@ class Builders:
                 db.flush()
                 db.add(TeamMembership(team_id=team.id, user_id=user_id, is_manager=manager))
         return MadeUser(user_id, user.email, password, secret, agency.id)
+
+    # --- people (through the real services, so encryption and tokens are real) --------------
+
+    def viewer(self, user: MadeUser) -> Viewer:
+        with self.database.reading() as db:
+            found = db.get_one(User, user.id)
+            return Viewer(user.id, found.agency_id, found.agency.kind, found.roles)
+
+    def person(
+        self,
+        creator: MadeUser,
+        given: str = "Alex",
+        family: str = "Example",
+        *,
+        date_of_birth: date | None = date(1980, 5, 17),
+        sex: Sex = Sex.NOT_KNOWN,
+        housing: HousingStatus = HousingStatus.NOT_KNOWN,
+        role: FamilyRole = FamilyRole.KEY_WORKER,
+        **details: str,
+    ) -> uuid.UUID:
+        known_as = details.pop("known_as", "")
+        aliases = tuple(a for a in details.pop("aliases", "").split("\n") if a)
+        fields = PersonFields(
+            names=Names(given, family, known_as, aliases),
+            details=Details(date_of_birth=date_of_birth, **details),
+            sex=sex,
+            housing_status=housing,
+        )
+        with self.database.transaction() as db:
+            return people_services.create_person(
+                db,
+                vault=Vault(self.kit.keystore),
+                blind=self.kit.blind_index,
+                actor=SYSTEM,
+                viewer=self.viewer(creator),
+                fields=fields,
+                involvement=NewInvolvement(role, creator.id),
+            )
+
+    def involve(
+        self,
+        person_id: uuid.UUID,
+        worker: MadeUser,
+        *,
+        by: MadeUser | None = None,
+        role: FamilyRole = FamilyRole.SUPPORT_WORKER,
+    ) -> uuid.UUID:
+        """``worker``'s agency joins the person's family (recorded by ``by``, default worker)."""
+        actor_user = by or worker
+        with self.database.transaction() as db:
+            viewer = self.viewer(actor_user)
+            access = PersonAccess(person_id, involved=True, creator=True)
+            return family_services.add_involvement(
+                db,
+                actor=SYSTEM,
+                viewer=viewer,
+                access=access,
+                agency_id=worker.agency_id,
+                worker_id=worker.id,
+                role=role,
+                started_on=clock.london_today(),
+                make_lead=False,
+            )
+
+    def contact(
+        self,
+        person_id: uuid.UUID,
+        worker: MadeUser,
+        *,
+        note: str = "",
+        agency_only: bool = False,
+        place: str = "",
+        kind: ContactKind = ContactKind.FACE_TO_FACE,
+        outcome: ContactOutcome = ContactOutcome.SEEN_WELL,
+        occurred_at: datetime | None = None,
+    ) -> uuid.UUID:
+        with self.database.transaction() as db:
+            return contact_services.log_contact(
+                db,
+                vault=Vault(self.kit.keystore),
+                actor=SYSTEM,
+                viewer=self.viewer(worker),
+                access=PersonAccess(person_id, involved=True, creator=False),
+                data=ContactInput(
+                    occurred_at=occurred_at or clock.utcnow() - timedelta(minutes=5),
+                    kind=kind,
+                    outcome=outcome,
+                    place=place,
+                    note=note,
+                    agency_only=agency_only,
+                ),
+            )
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from sqlalchemy.orm import QueryableAttribute, Session
 
 from casework.access.categories import Category, categories_for
 from casework.access.roles import CASE_ROLES, Role
+from casework.agencies.models import AgencyKind
 from casework.family.models import Involvement
 from casework.people.models import Person
 
@@ -33,6 +34,7 @@ class Viewer:
 
     user_id: uuid.UUID
     agency_id: uuid.UUID
+    agency_kind: AgencyKind
     roles: frozenset[Role]
 
     @property

@@ -95,6 +95,8 @@ class TimelineEntry(IdMixin, Base):
     agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agencies.id"))
     actor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     contact_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contacts.id"))
+    #: Set for events about a "my agency only" note: other agencies never see them.
+    agency_only: Mapped[bool] = mapped_column(default=False)
     #: Codes and ids that describe the event (never free text or personal values).
     details: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=_now)

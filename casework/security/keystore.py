@@ -43,7 +43,7 @@ from sqlalchemy.exc import OperationalError
 
 from casework.clock import utcnow
 from casework.db import WRITE_OPTION, make_engine
-from casework.security.crypto import KEY_ID_LENGTH, Cipher, derive_key
+from casework.security.crypto import KEY_ID_LENGTH, Cipher, DecryptionError, derive_key
 from casework.settings import ConfigurationError, SecretKey, Settings
 
 keystore_metadata = MetaData()
@@ -91,9 +91,14 @@ class _Wrapper:
         return nonce + self._aead.encrypt(nonce, key, self._aad(person_id, data_key_id))
 
     def unwrap(self, person_id: str, data_key_id: str, wrapped: bytes) -> bytes:
-        return self._aead.decrypt(
-            wrapped[:_NONCE], wrapped[_NONCE:], self._aad(person_id, data_key_id)
-        )
+        try:
+            return self._aead.decrypt(
+                wrapped[:_NONCE], wrapped[_NONCE:], self._aad(person_id, data_key_id)
+            )
+        except InvalidTag as exc:
+            raise DecryptionError(
+                f"the data key of person {person_id} does not unwrap under key {self.kek_id}"
+            ) from exc
 
 
 @dataclass(frozen=True)
@@ -158,7 +163,7 @@ class Keystore:
                     ).one()
                     try:
                         wrapper.unwrap(sample.person_id, sample.data_key_id, sample.wrapped)
-                    except InvalidTag as exc:
+                    except DecryptionError as exc:
                         raise ConfigurationError(
                             "CASEWORK_KEK cannot unwrap the keystore's keys (wrong key)"
                         ) from exc

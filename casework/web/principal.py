@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
+from casework.access.policy import Viewer
 from casework.access.roles import Role
 from casework.agencies.models import Agency, AgencyKind
 from casework.auth.models import UserSession
@@ -52,6 +53,11 @@ class Principal:
 
     def has_role(self, *wanted: Role) -> bool:
         return bool(self.roles.intersection(wanted))
+
+    @property
+    def viewer(self) -> Viewer:
+        """The user as the access policy sees them."""
+        return Viewer(self.id, self.agency_id, self.agency_kind, self.roles)
 
     @property
     def role_labels(self) -> list[str]:

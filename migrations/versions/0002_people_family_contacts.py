@@ -3,7 +3,7 @@ append-only notes; the timeline.
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-23 22:15:51.966760
+Create Date: 2026-11-23 22:22:34.720242
 """
 
 from collections.abc import Sequence
@@ -486,6 +486,7 @@ def upgrade() -> None:
         sa.Column("agency_id", sa.Uuid(), nullable=False),
         sa.Column("actor_id", sa.Uuid(), nullable=False),
         sa.Column("contact_id", sa.Uuid(), nullable=True),
+        sa.Column("agency_only", sa.Boolean(), nullable=False),
         sa.Column("details", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),

@@ -68,6 +68,7 @@ def test_production_sends_hsts_and_secure_host_cookie(
     plain = client.get("/sign-in", base_url="http://casework.example.org")
     assert plain.status_code in (301, 302)
     assert plain.location.startswith("https://")
+    app.extensions["casework.kit"].keystore.dispose()
 
 
 def test_healthz_does_a_database_round_trip(client: FlaskClient) -> None:
@@ -84,6 +85,7 @@ def test_healthz_says_503_when_the_database_is_unreachable(
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json == {"status": "unavailable", "reason": "database unreachable"}
+    app.extensions["casework.kit"].keystore.dispose()
 
 
 def test_unknown_page_is_a_plain_404(
@@ -184,6 +186,7 @@ def test_healthz_is_not_redirected_to_https_in_production(
     app = create_app(load_settings("production", env=env), database=database)
     response = app.test_client().get("/healthz", base_url="http://10.0.0.5")
     assert response.status_code == 200
+    app.extensions["casework.kit"].keystore.dispose()
 
 
 def test_a_user_with_several_roles_can_reach_each_home_page(

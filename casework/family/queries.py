@@ -1,0 +1,265 @@
+"""Reads of the professional family and of caseloads."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
+
+from casework.access.categories import Category
+from casework.access.policy import PersonAccess, Viewer, may_read
+from casework.agencies.models import Agency, AgencyKind, Team, TeamMembership
+from casework.contacts.models import Contact
+from casework.family.models import Involvement
+from casework.people.codes import ClosureReason, FamilyRole, information
+from casework.people.models import Person
+from casework.people.queries import AlertView, accesses, alerts_for
+from casework.people.records import Names, open_names
+from casework.security.vault import Vault
+from casework.users.models import User
+
+
+@dataclass(frozen=True)
+class FamilyMember:
+    id: uuid.UUID
+    version: int
+    agency_id: uuid.UUID
+    agency_name: str
+    agency_kind: AgencyKind
+    worker_id: uuid.UUID | None
+    worker_name: str
+    worker_email: str
+    role: FamilyRole
+    is_lead: bool
+    started_on: date
+    ended_on: date | None
+    closure_reason: ClosureReason | None
+    last_contact: datetime | None
+    own: bool
+
+
+def family(db: Session, viewer: Viewer, access: PersonAccess) -> list[FamilyMember]:
+    """The person's professional family the viewer may see (an involvement is a fact of the
+    agency's category), lead first, then open ones, then ended ones; each with the latest
+    contact by that agency."""
+    worker = aliased(User)
+    rows = db.execute(
+        select(Involvement, Agency.name, Agency.kind, worker.full_name, worker.email)
+        .join(Agency, Agency.id == Involvement.agency_id)
+        .outerjoin(worker, worker.id == Involvement.worker_id)
+        .where(Involvement.person_id == access.person_id)
+    ).all()
+    categories = information().agency_kinds
+    last_contacts = dict(
+        db.execute(
+            select(Contact.agency_id, func.max(Contact.occurred_at))
+            .where(Contact.person_id == access.person_id)
+            .group_by(Contact.agency_id)
+        ).all()
+    )
+    members = [
+        FamilyMember(
+            id=inv.id,
+            version=inv.version,
+            agency_id=inv.agency_id,
+            agency_name=name,
+            agency_kind=kind,
+            worker_id=inv.worker_id,
+            worker_name=worker_name or "",
+            worker_email=worker_email or "",
+            role=inv.role,
+            is_lead=inv.is_lead,
+            started_on=inv.started_on,
+            ended_on=inv.ended_on,
+            closure_reason=inv.closure_reason,
+            last_contact=last_contacts.get(inv.agency_id),
+            own=inv.agency_id == viewer.agency_id,
+        )
+        for inv, name, kind, worker_name, worker_email in rows
+        if may_read(viewer, access, agency_id=inv.agency_id, category=categories[kind])
+    ]
+    members.sort(
+        key=lambda m: (
+            m.ended_on is not None,
+            not m.is_lead,
+            -(m.ended_on or m.started_on).toordinal(),
+            m.agency_name,
+        )
+    )
+    return members
+
+
+def involvement_of(members: list[FamilyMember], involvement_id: uuid.UUID) -> FamilyMember | None:
+    return next((m for m in members if m.id == involvement_id), None)
+
+
+# --- caseloads -------------------------------------------------------------------------------
+
+
+class CaseloadSort(StrEnum):
+    NAME = "name"
+    LAST_CONTACT = "last_contact"
+
+
+@dataclass(frozen=True)
+class CaseloadRow:
+    person_id: uuid.UUID
+    names: Names
+    year_of_birth: int | None
+    alerts: list[AlertView]
+    last_contact: datetime | None
+    role: FamilyRole
+    is_lead: bool
+    started_on: date
+    worker_name: str
+
+
+@dataclass(frozen=True)
+class CaseloadPage:
+    rows: list[CaseloadRow]
+    total: int
+    page: int
+    pages: int
+
+
+def caseload(
+    db: Session,
+    vault: Vault,
+    viewer: Viewer,
+    worker_ids: list[uuid.UUID],
+    *,
+    sort: CaseloadSort = CaseloadSort.NAME,
+    page: int = 1,
+    per_page: int = 50,
+) -> CaseloadPage:
+    """The people on whose open involvements these workers are the named worker (DECISIONS
+    §1), with name, alerts and the latest contact the viewer may see."""
+    if not worker_ids or not viewer.works_with_cases:
+        return CaseloadPage([], 0, 1, 1)
+    worker = aliased(User)
+    rows = db.execute(
+        select(
+            Involvement.person_id,
+            Involvement.role,
+            Involvement.is_lead,
+            Involvement.started_on,
+            Person.names_enc,
+            Person.year_of_birth,
+            worker.full_name,
+        )
+        .join(Person, Person.id == Involvement.person_id)
+        .join(worker, worker.id == Involvement.worker_id)
+        .where(
+            Involvement.worker_id.in_(worker_ids),
+            Involvement.ended_on.is_(None),
+            # Only the viewer's agency's involvements: a caseload is an agency's own work.
+            Involvement.agency_id == viewer.agency_id,
+        )
+    ).all()
+    person_ids = [row.person_id for row in rows]
+    last = _last_contacts(db, viewer, person_ids)
+    vault.prefetch(person_ids)
+    entries = [(row, open_names(vault, row.person_id, row.names_enc)) for row in rows]
+    if sort is CaseloadSort.LAST_CONTACT:
+        # Never contacted first, then longest without contact: who most needs attention.
+        def oldest_first(entry: tuple[Any, Names]) -> tuple[bool, float, tuple[str, str]]:
+            seen = last.get(entry[0].person_id)
+            return (seen is not None, seen.timestamp() if seen else 0.0, entry[1].sort_key)
+
+        entries.sort(key=oldest_first)
+    else:
+        entries.sort(key=lambda e: e[1].sort_key)
+    total = len(entries)
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    shown = entries[(page - 1) * per_page : page * per_page]
+    people = accesses(db, viewer, [row.person_id for row, _ in shown])
+    alerts = alerts_for(db, viewer, people)
+    return CaseloadPage(
+        rows=[
+            CaseloadRow(
+                person_id=row.person_id,
+                names=names,
+                year_of_birth=row.year_of_birth,
+                alerts=alerts.get(row.person_id, []),
+                last_contact=last.get(row.person_id),
+                role=row.role,
+                is_lead=row.is_lead,
+                started_on=row.started_on,
+                worker_name=row.full_name,
+            )
+            for row, names in shown
+        ],
+        total=total,
+        page=page,
+        pages=pages,
+    )
+
+
+def _last_contacts(
+    db: Session, viewer: Viewer, person_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, datetime]:
+    """Latest contact per person among those the viewer may read. The viewer's agency is
+    involved with everyone on its caseload, so a contact is readable when its category is."""
+    if not person_ids:
+        return {}
+    return dict(
+        db.execute(
+            select(Contact.person_id, func.max(Contact.occurred_at))
+            .where(
+                Contact.person_id.in_(person_ids),
+                Contact.category.in_(sorted(viewer.categories - {Category.CASE_NOTES})),
+            )
+            .group_by(Contact.person_id)
+        ).all()
+    )
+
+
+@dataclass(frozen=True)
+class TeamChoice:
+    id: uuid.UUID
+    name: str
+    member_ids: list[uuid.UUID]
+
+
+def managed_teams(db: Session, viewer: Viewer) -> list[TeamChoice]:
+    """Teams the viewer manages (their team caseloads)."""
+    teams = db.scalars(
+        select(Team)
+        .join(TeamMembership, TeamMembership.team_id == Team.id)
+        .where(
+            TeamMembership.user_id == viewer.user_id,
+            TeamMembership.is_manager.is_(True),
+            Team.agency_id == viewer.agency_id,
+        )
+        .order_by(Team.name)
+    ).all()
+    choices = []
+    for team in teams:
+        members = db.scalars(
+            select(TeamMembership.user_id).where(TeamMembership.team_id == team.id)
+        ).all()
+        choices.append(TeamChoice(team.id, team.name, list(members)))
+    return choices
+
+
+def agency_workers(db: Session, agency_id: uuid.UUID) -> list[tuple[uuid.UUID, str]]:
+    """Active users of an agency (named-worker choices)."""
+    rows = db.execute(
+        select(User.id, User.full_name)
+        .where(User.agency_id == agency_id, User.active.is_(True))
+        .order_by(User.full_name)
+    ).all()
+    return [(row.id, row.full_name) for row in rows]
+
+
+def active_agencies(db: Session) -> list[tuple[uuid.UUID, str]]:
+    rows = db.execute(
+        select(Agency.id, Agency.name).where(Agency.active.is_(True)).order_by(Agency.name)
+    ).all()
+    return [(row.id, row.name) for row in rows]

@@ -1,0 +1,243 @@
+"""Changes to a person's professional family. Services flush; the caller commits."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from casework.access.policy import PersonAccess, Viewer, may_manage_family
+from casework.agencies.models import Agency
+from casework.audit import recorder
+from casework.audit.recorder import Actor
+from casework.clock import london_today
+from casework.db import check_version
+from casework.family.models import Involvement
+from casework.people.codes import ClosureReason, FamilyRole, TimelineKind, information
+from casework.people.services import NotAllowed, PersonError, add_timeline
+from casework.users.models import User
+
+
+def _worker_of(db: Session, agency_id: uuid.UUID, worker_id: uuid.UUID | None) -> None:
+    if worker_id is None:
+        return
+    user = db.get(User, worker_id)
+    if user is None or user.agency_id != agency_id or not user.active:
+        raise PersonError("worker", "Select a worker from the agency")
+
+
+def _locked(db: Session, access: PersonAccess, involvement_id: uuid.UUID) -> Involvement:
+    involvement = db.get(Involvement, involvement_id, with_for_update=True)
+    if involvement is None or involvement.person_id != access.person_id:
+        raise LookupError(str(involvement_id))
+    return involvement
+
+
+def add_involvement(
+    db: Session,
+    *,
+    actor: Actor,
+    viewer: Viewer,
+    access: PersonAccess,
+    agency_id: uuid.UUID,
+    worker_id: uuid.UUID | None,
+    role: FamilyRole,
+    started_on: date,
+    make_lead: bool,
+) -> uuid.UUID:
+    """An agency joins the person's professional family (the viewer's own, or another that
+    the lead professional is coordinating with)."""
+    if not may_manage_family(viewer, access):
+        raise NotAllowed("family")
+    agency = db.get(Agency, agency_id)
+    if agency is None or not agency.active:
+        raise PersonError("agency", "Select an agency")
+    _worker_of(db, agency_id, worker_id)
+    if started_on > london_today():
+        raise PersonError("started_on", "Start date must be today or in the past")
+    open_ids = db.scalars(
+        select(Involvement.agency_id).where(
+            Involvement.person_id == access.person_id, Involvement.ended_on.is_(None)
+        )
+    ).all()
+    if agency_id in open_ids:
+        raise PersonError("agency", f"{agency.name} is already in the professional family")
+    involvement_id = uuid.uuid4()
+    if make_lead:
+        _clear_lead(db, access.person_id)
+    db.add(
+        Involvement(
+            id=involvement_id,
+            person_id=access.person_id,
+            agency_id=agency_id,
+            worker_id=worker_id,
+            role=role,
+            is_lead=make_lead,
+            started_on=started_on,
+        )
+    )
+    db.flush()
+    add_timeline(
+        db,
+        person_id=access.person_id,
+        kind=TimelineKind.FAMILY_ADDED,
+        category=information().agency_category(agency.kind),
+        agency_id=agency_id,
+        actor_id=viewer.user_id,
+        details={"role": role.value, "lead": "yes" if make_lead else "no"},
+    )
+    recorder.record(
+        db,
+        actor,
+        "family.added",
+        target_type="person",
+        target_id=access.person_id,
+        details={"agency_id": str(agency_id), "involvement_id": str(involvement_id)},
+    )
+    return involvement_id
+
+
+def _clear_lead(db: Session, person_id: uuid.UUID) -> None:
+    current = db.scalars(
+        select(Involvement)
+        .where(
+            Involvement.person_id == person_id,
+            Involvement.is_lead.is_(True),
+            Involvement.ended_on.is_(None),
+        )
+        .with_for_update()
+    ).all()
+    for involvement in current:
+        involvement.is_lead = False
+    db.flush()
+
+
+def make_lead(
+    db: Session,
+    *,
+    actor: Actor,
+    viewer: Viewer,
+    access: PersonAccess,
+    involvement_id: uuid.UUID,
+    expected_version: int | None,
+) -> None:
+    if not may_manage_family(viewer, access):
+        raise NotAllowed("family")
+    involvement = _locked(db, access, involvement_id)
+    check_version(involvement, expected_version)
+    if involvement.ended_on is not None:
+        raise PersonError("involvement", "An ended involvement cannot lead")
+    if involvement.is_lead:
+        return
+    _clear_lead(db, access.person_id)
+    involvement.is_lead = True
+    db.flush()
+    agency = db.get_one(Agency, involvement.agency_id)
+    add_timeline(
+        db,
+        person_id=access.person_id,
+        kind=TimelineKind.LEAD_CHANGED,
+        category=information().agency_category(agency.kind),
+        agency_id=involvement.agency_id,
+        actor_id=viewer.user_id,
+        details={"role": involvement.role.value},
+    )
+    recorder.record(
+        db,
+        actor,
+        "family.lead_changed",
+        target_type="person",
+        target_id=access.person_id,
+        details={"involvement_id": str(involvement_id)},
+    )
+
+
+def update_involvement(
+    db: Session,
+    *,
+    actor: Actor,
+    viewer: Viewer,
+    access: PersonAccess,
+    involvement_id: uuid.UUID,
+    worker_id: uuid.UUID | None,
+    role: FamilyRole,
+    expected_version: int | None,
+) -> None:
+    """Change the named worker or role: the agency's own involvement only."""
+    involvement = _locked(db, access, involvement_id)
+    if involvement.agency_id != viewer.agency_id or not may_manage_family(viewer, access):
+        raise NotAllowed("family")
+    check_version(involvement, expected_version)
+    if involvement.ended_on is not None:
+        raise PersonError("worker", "This involvement has ended")
+    _worker_of(db, involvement.agency_id, worker_id)
+    if involvement.worker_id == worker_id and involvement.role == role:
+        return
+    involvement.worker_id = worker_id
+    involvement.role = role
+    db.flush()
+    add_timeline(
+        db,
+        person_id=access.person_id,
+        kind=TimelineKind.FAMILY_CHANGED,
+        category=information().agency_category(viewer.agency_kind),
+        agency_id=involvement.agency_id,
+        actor_id=viewer.user_id,
+        details={"role": role.value},
+    )
+    recorder.record(
+        db,
+        actor,
+        "family.changed",
+        target_type="person",
+        target_id=access.person_id,
+        details={"involvement_id": str(involvement_id)},
+    )
+
+
+def end_involvement(
+    db: Session,
+    *,
+    actor: Actor,
+    viewer: Viewer,
+    access: PersonAccess,
+    involvement_id: uuid.UUID,
+    ended_on: date,
+    reason: ClosureReason,
+    expected_version: int | None,
+) -> None:
+    """Close an involvement (an agency closes its own case) with a reason."""
+    involvement = _locked(db, access, involvement_id)
+    if involvement.agency_id != viewer.agency_id or not may_manage_family(viewer, access):
+        raise NotAllowed("family")
+    check_version(involvement, expected_version)
+    if involvement.ended_on is not None:
+        raise PersonError("ended_on", "This involvement has already ended")
+    if ended_on > london_today():
+        raise PersonError("ended_on", "End date must be today or in the past")
+    if ended_on < involvement.started_on:
+        raise PersonError("ended_on", "End date must be on or after the start date")
+    involvement.ended_on = ended_on
+    involvement.closure_reason = reason
+    was_lead = involvement.is_lead
+    involvement.is_lead = False
+    db.flush()
+    add_timeline(
+        db,
+        person_id=access.person_id,
+        kind=TimelineKind.FAMILY_ENDED,
+        category=information().agency_category(viewer.agency_kind),
+        agency_id=involvement.agency_id,
+        actor_id=viewer.user_id,
+        details={"reason": reason.value, "was_lead": "yes" if was_lead else "no"},
+    )
+    recorder.record(
+        db,
+        actor,
+        "family.ended",
+        target_type="person",
+        target_id=access.person_id,
+        details={"involvement_id": str(involvement_id), "reason": reason.value},
+    )

@@ -1,0 +1,518 @@
+"""Reads of people: search, one person's record, and their timeline.
+
+Every read starts from the access policy (``casework.access.policy``): a person the viewer may
+not see is never loaded, and items are filtered by the same rule as single records. Only what
+a page shows is decrypted.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.orm import Session, aliased
+
+from casework.access.categories import Category
+from casework.access.policy import (
+    PersonAccess,
+    Viewer,
+    may_read,
+    person_access,
+    readable,
+    visible_people,
+)
+from casework.agencies.models import Agency
+from casework.contacts.models import Contact, Note
+from casework.family.models import Involvement
+from casework.people.codes import (
+    ContactKind,
+    ContactOutcome,
+    HousingStatus,
+    TimelineKind,
+    information,
+)
+from casework.people.models import Person, PersonAlert, PersonNeed, SearchToken, TimelineEntry
+from casework.people.records import Names, PersonFields, open_details, open_names
+from casework.people.services import read_fields
+from casework.security.blind_index import BlindIndex, TokenKind, name_parts, phonetic
+from casework.security.vault import Vault
+from casework.users.models import User
+
+
+class NotFoundError(LookupError):
+    """Missing, or not visible to this user: the views answer 404 either way."""
+
+
+def access_or_404(db: Session, viewer: Viewer, person_id: uuid.UUID) -> PersonAccess:
+    access = person_access(db, viewer, person_id)
+    if access is None:
+        raise NotFoundError(str(person_id))
+    return access
+
+
+def accesses(
+    db: Session, viewer: Viewer, person_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, PersonAccess]:
+    """:func:`person_access` for many people in one query (the visible ones only)."""
+    ids = list(set(person_ids))
+    if not ids or not viewer.works_with_cases:
+        return {}
+    involved = set(
+        db.scalars(
+            select(Involvement.person_id).where(
+                Involvement.person_id.in_(ids),
+                Involvement.agency_id == viewer.agency_id,
+                Involvement.ended_on.is_(None),
+            )
+        )
+    )
+    created = set(
+        db.scalars(
+            select(Person.id).where(
+                Person.id.in_(ids), Person.created_by_agency_id == viewer.agency_id
+            )
+        )
+    )
+    return {
+        pid: PersonAccess(pid, involved=pid in involved, creator=pid in created)
+        for pid in ids
+        if pid in involved or pid in created
+    }
+
+
+# --- alerts ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AlertView:
+    id: uuid.UUID
+    code: str
+    label: str
+    category: Category
+    raised_at: datetime
+    agency_name: str
+    detail: str = ""
+
+
+def alerts_for(
+    db: Session,
+    viewer: Viewer,
+    people: dict[uuid.UUID, PersonAccess],
+    *,
+    vault: Vault | None = None,
+) -> dict[uuid.UUID, list[AlertView]]:
+    """The current alerts the viewer may read, per person (one query). Details are decrypted
+    only when a vault is given (the person page)."""
+    if not people:
+        return {}
+    rows = db.execute(
+        select(PersonAlert, Agency.name)
+        .join(Agency, Agency.id == PersonAlert.agency_id)
+        .where(
+            PersonAlert.person_id.in_(list(people)),
+            PersonAlert.ended_at.is_(None),
+            PersonAlert.category.in_(sorted(viewer.categories)),
+        )
+        .order_by(PersonAlert.raised_at)
+    ).all()
+    types = information().alerts
+    found: dict[uuid.UUID, list[AlertView]] = {pid: [] for pid in people}
+    for alert, agency_name in rows:
+        if not may_read(
+            viewer, people[alert.person_id], agency_id=alert.agency_id, category=alert.category
+        ):
+            continue
+        detail = ""
+        if vault is not None and alert.detail_enc is not None:
+            detail = vault.open(
+                alert.person_id, "person_alerts", "detail_enc", alert.id, alert.detail_enc
+            )
+        kind = types.get(alert.alert_type)
+        found[alert.person_id].append(
+            AlertView(
+                id=alert.id,
+                code=alert.alert_type,
+                label=kind.label if kind else alert.alert_type,
+                category=alert.category,
+                raised_at=alert.raised_at,
+                agency_name=agency_name,
+                detail=detail,
+            )
+        )
+    return found
+
+
+# --- search ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchCriteria:
+    name: str = ""
+    date_of_birth: date | None = None
+    identifier: str = ""
+
+    @property
+    def empty(self) -> bool:
+        return not (name_parts(self.name) or self.date_of_birth or self.identifier.strip())
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    id: uuid.UUID
+    names: Names
+    date_of_birth: date | None
+    year_of_birth: int | None
+    alerts: list[AlertView]
+    exact: int
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    hits: list[SearchHit]
+    #: Matching people held only by other agencies (a count, nothing more).
+    elsewhere: int
+    more: bool
+
+
+#: Candidates decrypted and ranked per search; more than this asks the user to narrow it.
+SEARCH_CANDIDATES = 200
+
+
+def _matching(blind: BlindIndex, criteria: SearchCriteria) -> list[ColumnElement[bool]]:
+    """One condition per search term: each must match one of the person's tokens."""
+    conditions: list[ColumnElement[bool]] = []
+    for part in name_parts(criteria.name):
+        conditions.append(
+            Person.id.in_(
+                select(SearchToken.person_id).where(
+                    SearchToken.kind == TokenKind.PHONETIC,
+                    SearchToken.token == blind.token(TokenKind.PHONETIC, phonetic(part)),
+                )
+            )
+        )
+    if criteria.date_of_birth is not None:
+        conditions.append(
+            Person.id.in_(
+                select(SearchToken.person_id).where(
+                    SearchToken.kind == TokenKind.DATE_OF_BIRTH,
+                    SearchToken.token
+                    == blind.identifier_token(
+                        TokenKind.DATE_OF_BIRTH, criteria.date_of_birth.isoformat()
+                    ),
+                )
+            )
+        )
+    if criteria.identifier.strip():
+        kinds = (TokenKind.NHS_NUMBER, TokenKind.PNC_ID, TokenKind.LOCAL_ID)
+        conditions.append(
+            Person.id.in_(
+                select(SearchToken.person_id).where(
+                    SearchToken.kind.in_(kinds),
+                    SearchToken.token.in_(
+                        [blind.identifier_token(kind, criteria.identifier) for kind in kinds]
+                    ),
+                )
+            )
+        )
+    return conditions
+
+
+def search_people(
+    db: Session,
+    vault: Vault,
+    blind: BlindIndex,
+    viewer: Viewer,
+    criteria: SearchCriteria,
+    *,
+    limit: int = 50,
+) -> SearchResults:
+    """People matching every term (names phonetically, date of birth and identifiers exactly),
+    best matches first: exact name parts rank above sound-alikes."""
+    if criteria.empty:
+        return SearchResults([], 0, more=False)
+    conditions = _matching(blind, criteria)
+    rows = db.execute(
+        select(Person.id, Person.names_enc, Person.details_enc, Person.year_of_birth)
+        .where(and_(*conditions), visible_people(viewer))
+        .limit(SEARCH_CANDIDATES + 1)
+    ).all()
+    more = len(rows) > SEARCH_CANDIDATES
+    rows = rows[:SEARCH_CANDIDATES]
+    matched_ids = [row.id for row in rows]
+    total = db.scalar(select(func.count(Person.id)).where(and_(*conditions))) or 0
+    elsewhere = max(0, total - len(rows)) if not more else 0
+    exact_tokens = {blind.token(TokenKind.NAME, part) for part in name_parts(criteria.name)}
+    exact_counts: dict[uuid.UUID, int] = {}
+    if exact_tokens and matched_ids:
+        for pid, _token in db.execute(
+            select(SearchToken.person_id, SearchToken.token).where(
+                SearchToken.person_id.in_(matched_ids),
+                SearchToken.kind == TokenKind.NAME,
+                SearchToken.token.in_(exact_tokens),
+            )
+        ):
+            exact_counts[pid] = exact_counts.get(pid, 0) + 1
+    vault.prefetch(matched_ids)
+    people = accesses(db, viewer, matched_ids)
+    alerts = alerts_for(db, viewer, people)
+    hits = []
+    for row in rows:
+        names = open_names(vault, row.id, row.names_enc)
+        details = open_details(vault, row.id, row.details_enc)
+        hits.append(
+            SearchHit(
+                id=row.id,
+                names=names,
+                date_of_birth=details.date_of_birth,
+                year_of_birth=row.year_of_birth,
+                alerts=alerts.get(row.id, []),
+                exact=exact_counts.get(row.id, 0),
+            )
+        )
+    hits.sort(key=lambda hit: (-hit.exact, hit.names.sort_key))
+    return SearchResults(hits[:limit], elsewhere, more=more or len(hits) > limit)
+
+
+# --- one person -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NeedView:
+    code: str
+    label: str
+    category: Category
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    id: uuid.UUID
+    access: PersonAccess
+    version: int
+    fields: PersonFields
+    year_of_birth: int | None
+    died_on: date | None
+    #: None when the viewer may not read housing.
+    housing_status: HousingStatus | None
+    alerts: list[AlertView]
+    needs: list[NeedView]
+    created_at: datetime
+    #: Need codes the viewer may record (their categories).
+    editable_needs: list[NeedView] = field(default_factory=list)
+
+    @property
+    def names(self) -> Names:
+        return self.fields.names
+
+
+def person_record(db: Session, vault: Vault, viewer: Viewer, person_id: uuid.UUID) -> PersonRecord:
+    access = access_or_404(db, viewer, person_id)
+    person = db.get_one(Person, person_id)
+    fields = read_fields(vault, person)
+    alerts = alerts_for(db, viewer, {person_id: access}, vault=vault)[person_id]
+    known = information().needs
+    needs = [
+        NeedView(row.need, known[row.need].label if row.need in known else row.need, row.category)
+        for row in db.scalars(
+            select(PersonNeed)
+            .where(PersonNeed.person_id == person_id, PersonNeed.ended_at.is_(None))
+            .order_by(PersonNeed.need)
+        )
+        if may_read(viewer, access, agency_id=row.agency_id, category=row.category)
+    ]
+    return PersonRecord(
+        id=person_id,
+        access=access,
+        version=person.version,
+        fields=fields,
+        year_of_birth=person.year_of_birth,
+        died_on=person.died_on,
+        housing_status=person.housing_status if Category.HOUSING in viewer.categories else None,
+        alerts=alerts,
+        needs=needs,
+        created_at=person.created_at,
+        editable_needs=[
+            NeedView(code, kind.label, kind.category)
+            for code, kind in known.items()
+            if kind.category in viewer.categories
+        ],
+    )
+
+
+def person_names(
+    db: Session, vault: Vault, viewer: Viewer, person_id: uuid.UUID
+) -> tuple[PersonAccess, Names, list[AlertView]]:
+    """The header every person page shows: name and alerts (decrypts the names only)."""
+    access = access_or_404(db, viewer, person_id)
+    blob = db.scalar(select(Person.names_enc).where(Person.id == person_id))
+    if blob is None:
+        raise NotFoundError(str(person_id))
+    alerts = alerts_for(db, viewer, {person_id: access})[person_id]
+    return access, open_names(vault, person_id, blob), alerts
+
+
+# --- timeline -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    id: uuid.UUID
+    occurred_at: datetime
+    kind: TimelineKind
+    category: Category
+    agency_id: uuid.UUID
+    agency_name: str
+    actor_name: str
+    details: dict[str, str]
+    contact_id: uuid.UUID | None = None
+    contact_kind: ContactKind | None = None
+    contact_outcome: ContactOutcome | None = None
+    duration_minutes: int | None = None
+    place: str = ""
+    worker_name: str = ""
+    note: str = ""
+    note_revision: int = 0
+    agency_only: bool = False
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    items: list[TimelineItem]
+    page: int
+    has_next: bool
+
+
+@dataclass(frozen=True)
+class TimelineFilter:
+    kinds: Sequence[TimelineKind] = ()
+    agency_id: uuid.UUID | None = None
+
+
+def timeline(
+    db: Session,
+    vault: Vault,
+    viewer: Viewer,
+    access: PersonAccess,
+    *,
+    filters: TimelineFilter = TimelineFilter(),
+    page: int = 1,
+    per_page: int = 50,
+) -> TimelinePage:
+    """A page of the person's chronology, newest first, filtered by the access policy; only
+    the contacts and notes on the page are decrypted."""
+    actor = aliased(User)
+    worker = aliased(User)
+    statement = (
+        select(
+            TimelineEntry,
+            Agency.name.label("agency_name"),
+            actor.full_name.label("actor_name"),
+            Contact.kind.label("contact_kind"),
+            Contact.outcome.label("contact_outcome"),
+            Contact.duration_minutes,
+            Contact.place_enc,
+            worker.full_name.label("worker_name"),
+            Note.id.label("note_id"),
+            Note.body_enc,
+            Note.agency_id.label("note_agency_id"),
+            Note.agency_only.label("note_agency_only"),
+            Note.revision.label("note_revision"),
+        )
+        .join(Agency, Agency.id == TimelineEntry.agency_id)
+        .join(actor, actor.id == TimelineEntry.actor_id)
+        .outerjoin(Contact, Contact.id == TimelineEntry.contact_id)
+        .outerjoin(worker, worker.id == Contact.worker_id)
+        .outerjoin(
+            Note,
+            and_(
+                Note.contact_id == Contact.id,
+                Note.revision == Contact.note_revision,
+                TimelineEntry.kind == TimelineKind.CONTACT,
+            ),
+        )
+        .where(
+            TimelineEntry.person_id == access.person_id,
+            readable(
+                viewer,
+                access,
+                agency_col=TimelineEntry.agency_id,
+                category_col=TimelineEntry.category,
+                agency_only_col=TimelineEntry.agency_only,
+            ),
+        )
+        .order_by(TimelineEntry.occurred_at.desc(), TimelineEntry.id.desc())
+        .limit(per_page + 1)
+        .offset((page - 1) * per_page)
+    )
+    if filters.kinds:
+        statement = statement.where(TimelineEntry.kind.in_(list(filters.kinds)))
+    if filters.agency_id is not None:
+        statement = statement.where(TimelineEntry.agency_id == filters.agency_id)
+    rows = db.execute(statement).all()
+    has_next = len(rows) > per_page
+    items = []
+    pid = access.person_id
+    for row in rows[:per_page]:
+        entry: TimelineEntry = row.TimelineEntry
+        note = ""
+        note_agency_only = False
+        if row.note_id is not None and may_read(
+            viewer,
+            access,
+            agency_id=row.note_agency_id,
+            category=Category.CASE_NOTES,
+            agency_only=row.note_agency_only,
+        ):
+            note = vault.open(pid, "notes", "body_enc", row.note_id, row.body_enc)
+            note_agency_only = row.note_agency_only
+        items.append(
+            TimelineItem(
+                id=entry.id,
+                occurred_at=entry.occurred_at,
+                kind=entry.kind,
+                category=entry.category,
+                agency_id=entry.agency_id,
+                agency_name=row.agency_name,
+                actor_name=row.actor_name,
+                details=dict(entry.details or {}),
+                contact_id=entry.contact_id,
+                contact_kind=row.contact_kind,
+                contact_outcome=row.contact_outcome,
+                duration_minutes=row.duration_minutes,
+                place=vault.open(pid, "contacts", "place_enc", entry.contact_id, row.place_enc)
+                if row.place_enc is not None
+                else "",
+                worker_name=row.worker_name or "",
+                note=note,
+                note_revision=row.note_revision or 0,
+                agency_only=note_agency_only,
+            )
+        )
+    return TimelinePage(items, page, has_next)
+
+
+def timeline_agencies(
+    db: Session, viewer: Viewer, access: PersonAccess
+) -> list[tuple[uuid.UUID, str]]:
+    """Agencies with entries on this person's timeline that the viewer may read (filter list)."""
+    rows = db.execute(
+        select(Agency.id, Agency.name)
+        .where(
+            Agency.id.in_(
+                select(TimelineEntry.agency_id).where(
+                    TimelineEntry.person_id == access.person_id,
+                    readable(
+                        viewer,
+                        access,
+                        agency_col=TimelineEntry.agency_id,
+                        category_col=TimelineEntry.category,
+                        agency_only_col=TimelineEntry.agency_only,
+                    ),
+                )
+            )
+        )
+        .order_by(Agency.name)
+    ).all()
+    return [(row.id, row.name) for row in rows]
