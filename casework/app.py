@@ -96,10 +96,23 @@ def _register_blueprints(app: Flask) -> None:
     """Every blueprint, in one place."""
     from casework.agencies.views import bp as agencies_bp
     from casework.auth.views import bp as auth_bp
+    from casework.contacts.views import bp as contacts_bp
+    from casework.family.views import bp as family_bp
     from casework.home.views import bp as home_bp
+    from casework.people.views import bp as people_bp
     from casework.users.views import bp as users_bp
     from casework.web.health import bp as health_bp
     from casework.web.pages import bp as pages_bp
 
-    for blueprint in (health_bp, pages_bp, auth_bp, home_bp, users_bp, agencies_bp):
+    for blueprint in (
+        health_bp,
+        pages_bp,
+        auth_bp,
+        home_bp,
+        users_bp,
+        agencies_bp,
+        people_bp,
+        family_bp,
+        contacts_bp,
+    ):
         app.register_blueprint(blueprint)

@@ -75,3 +75,7 @@ def access(rule: Rule) -> Callable[[F], F]:
 def rule_of(view: Callable[..., object] | None) -> Rule | None:
     rule = getattr(view, "__access__", None)
     return rule if isinstance(rule, Rule) else None
+
+
+#: Case work: the roles that work with people's records (the policy decides which records).
+CASE_WORK = roles(Role.WORKER, Role.ASSESSOR, Role.MANAGER, Role.CUSTODY_OFFICER)

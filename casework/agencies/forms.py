@@ -14,7 +14,7 @@ from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringFi
 from wtforms.validators import AnyOf, DataRequired, Length
 
 from casework.agencies.models import AGENCY_KIND_LABELS
-from casework.users.forms import InChoices, strip, version_field
+from casework.web.fields import InChoices, strip, version_field
 
 KIND_CHOICES = {kind.value: label for kind, label in AGENCY_KIND_LABELS.items()}
 

@@ -35,8 +35,7 @@ from casework.people.codes import (
     information,
 )
 from casework.people.models import Person, PersonAlert, PersonNeed, SearchToken, TimelineEntry
-from casework.people.records import Names, PersonFields, open_details, open_names
-from casework.people.services import read_fields
+from casework.people.records import Names, PersonFields, open_details, open_names, read_fields
 from casework.security.blind_index import BlindIndex, TokenKind, name_parts, phonetic
 from casework.security.vault import Vault
 from casework.users.models import User
@@ -276,6 +275,30 @@ def search_people(
     return SearchResults(hits[:limit], elsewhere, more=more or len(hits) > limit)
 
 
+def likely_duplicates(
+    db: Session, vault: Vault, blind: BlindIndex, viewer: Viewer, fields: PersonFields
+) -> SearchResults:
+    """People who may already be this person: the same names (by sound) and date of birth,
+    or the same NHS number, PNC ID or local ID."""
+    names, details = fields.names, fields.details
+    searches = [
+        SearchCriteria(name=f"{names.given} {names.family}", date_of_birth=details.date_of_birth)
+    ]
+    searches += [
+        SearchCriteria(identifier=value)
+        for value in (details.nhs_number, details.pnc_id, details.local_id)
+        if value.strip()
+    ]
+    hits: dict[uuid.UUID, SearchHit] = {}
+    elsewhere = 0
+    for criteria in searches:
+        found = search_people(db, vault, blind, viewer, criteria, limit=10)
+        for hit in found.hits:
+            hits.setdefault(hit.id, hit)
+        elsewhere = max(elsewhere, found.elsewhere)
+    return SearchResults(list(hits.values())[:10], elsewhere, more=len(hits) > 10)
+
+
 # --- one person -----------------------------------------------------------------------------
 
 
@@ -305,6 +328,10 @@ class PersonRecord:
     @property
     def names(self) -> Names:
         return self.fields.names
+
+    @property
+    def header(self) -> PersonHeader:
+        return PersonHeader(self.id, self.access, self.names, self.alerts, self.died_on)
 
 
 def person_record(db: Session, vault: Vault, viewer: Viewer, person_id: uuid.UUID) -> PersonRecord:
@@ -341,16 +368,27 @@ def person_record(db: Session, vault: Vault, viewer: Viewer, person_id: uuid.UUI
     )
 
 
-def person_names(
-    db: Session, vault: Vault, viewer: Viewer, person_id: uuid.UUID
-) -> tuple[PersonAccess, Names, list[AlertView]]:
-    """The header every person page shows: name and alerts (decrypts the names only)."""
+@dataclass(frozen=True)
+class PersonHeader:
+    """What every person page shows at the top: the name and the alerts."""
+
+    person_id: uuid.UUID
+    access: PersonAccess
+    names: Names
+    alerts: list[AlertView]
+    died_on: date | None = None
+
+
+def person_header(db: Session, vault: Vault, viewer: Viewer, person_id: uuid.UUID) -> PersonHeader:
+    """The header alone (decrypts the names only)."""
     access = access_or_404(db, viewer, person_id)
-    blob = db.scalar(select(Person.names_enc).where(Person.id == person_id))
-    if blob is None:
+    row = db.execute(select(Person.names_enc, Person.died_on).where(Person.id == person_id)).first()
+    if row is None:
         raise NotFoundError(str(person_id))
     alerts = alerts_for(db, viewer, {person_id: access})[person_id]
-    return access, open_names(vault, person_id, blob), alerts
+    return PersonHeader(
+        person_id, access, open_names(vault, person_id, row.names_enc), alerts, row.died_on
+    )
 
 
 # --- timeline -------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from casework.people.codes import HousingStatus, Sex
+from casework.people.models import Person
 from casework.people.validation import format_nhs_number
 from casework.security.vault import Vault
 
@@ -107,3 +108,12 @@ def open_details(vault: Vault, person_id: uuid.UUID, blob: bytes) -> Details:
     raw = dict(vault.open_json(person_id, TABLE, "details_enc", person_id, blob))
     dob = raw.pop("date_of_birth", None)
     return Details(date_of_birth=date.fromisoformat(dob) if dob else None, **raw)
+
+
+def read_fields(vault: Vault, person: Person) -> PersonFields:
+    return PersonFields(
+        names=open_names(vault, person.id, person.names_enc),
+        details=open_details(vault, person.id, person.details_enc),
+        sex=person.sex,
+        housing_status=person.housing_status,
+    )

@@ -28,8 +28,7 @@ from casework.people.records import (
     Details,
     Names,
     PersonFields,
-    open_details,
-    open_names,
+    read_fields,
     seal_details,
     seal_names,
 )
@@ -280,15 +279,6 @@ def create_person(
     )
     recorder.record(db, actor, "person.created", target_type="person", target_id=person_id)
     return person_id
-
-
-def read_fields(vault: Vault, person: Person) -> PersonFields:
-    return PersonFields(
-        names=open_names(vault, person.id, person.names_enc),
-        details=open_details(vault, person.id, person.details_enc),
-        sex=person.sex,
-        housing_status=person.housing_status,
-    )
 
 
 def update_person(

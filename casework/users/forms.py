@@ -14,57 +14,19 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import (
     BooleanField,
-    Field,
     Form,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, StopValidation
-from wtforms.widgets import HiddenInput
+from wtforms.validators import DataRequired, Email, Length
 
 from casework.access.roles import ROLE_HINTS, Role
+from casework.web.fields import InChoices, strip, version_field
 
 #: value -> label (WTForms' shorthand: tuples are deprecated).
 ROLE_CHOICES = {role.value: role.label for role in Role}
-
-
-class InChoices:
-    """The value (or, for a multiple select, every value) is one of the field's choices.
-
-    Used instead of WTForms' own choice check, whose message ("Not a valid choice") is not in
-    GOV.UK style and comes before the field's "Select ..." message.
-    """
-
-    def __init__(self, message: str, *, optional: bool = False) -> None:
-        self.message = message
-        self.optional = optional
-
-    def __call__(self, form: Form, field: Field) -> None:
-        allowed = {str(choice.value) for choice in field.iter_choices() if choice.value != ""}  # type: ignore[attr-defined]
-        data = field.data if isinstance(field.data, list) else [field.data]
-        chosen = [str(value) for value in data if value not in (None, "")]
-        if not chosen:
-            if self.optional:
-                return
-            raise StopValidation(self.message)
-        if any(value not in allowed for value in chosen):
-            raise StopValidation(self.message)
-
-
-def strip(value: str | None) -> str | None:
-    """Leading and trailing spaces are never meant (a pasted email address often has them)."""
-    return value.strip() if isinstance(value, str) else value
-
-
-def version_field() -> IntegerField:
-    """The record's version when the form was opened (optimistic locking)."""
-    return IntegerField(
-        widget=HiddenInput(),
-        validators=[InputRequired("The form is missing its version. Reload the page")],
-    )
 
 
 def role_items() -> dict[str, Any]:

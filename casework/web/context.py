@@ -11,9 +11,11 @@ from flask import current_app, g, request
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
+from casework.access.policy import Viewer
 from casework.audit.recorder import Actor
 from casework.db import Database
 from casework.security.kit import SecurityKit
+from casework.security.vault import Vault
 from casework.settings import Settings
 from casework.web.principal import Principal
 
@@ -76,3 +78,16 @@ def actor() -> Actor:
             roles=frozenset(str(role) for role in user.roles),
         )
     return Actor(user_id=None, agency_id=None, request_id=request_id(), ip_address=client_ip())
+
+
+def vault() -> Vault:
+    """The request's vault: each person's data key is fetched once per request."""
+    found: Vault | None = g.get("_casework_vault")
+    if found is None:
+        found = Vault(kit().keystore)
+        g._casework_vault = found
+    return found
+
+
+def viewer() -> Viewer:
+    return principal().viewer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask import Blueprint, Flask, Response, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -63,3 +63,35 @@ def init_errors(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _server_error)
+
+
+def register_case_errors(blueprint: Blueprint) -> None:
+    """How the case-record blueprints answer the policy's and the vault's refusals: a person
+    or item the user may not see is a 404 exactly like a missing one; a visible record with a
+    refused action is a 403; a ciphertext that fails to decrypt (moved or damaged) is a 500
+    that says so, logged without the value."""
+    from casework.people.queries import NotFoundError
+    from casework.people.services import NotAllowed
+    from casework.security.vault import DecryptionError, KeyMissing
+
+    @blueprint.errorhandler(NotFoundError)
+    def _not_found(_error: NotFoundError) -> Response:
+        return render_error(404)
+
+    @blueprint.errorhandler(NotAllowed)
+    def _not_allowed(_error: NotAllowed) -> Response:
+        return render_error(403)
+
+    @blueprint.errorhandler(KeyMissing)
+    def _key_missing(_error: KeyMissing) -> Response:
+        log.warning("no data key for a person on %s", request.endpoint)
+        return render_error(404)
+
+    @blueprint.errorhandler(DecryptionError)
+    def _undecryptable(_error: DecryptionError) -> Response:
+        log.error("a ciphertext failed to decrypt on %s (moved or damaged)", request.endpoint)
+        return render_error(
+            500,
+            reason="Part of this record could not be decrypted: it may have been damaged or "
+            "tampered with. The problem has been logged. Nothing was changed.",
+        )

@@ -16,6 +16,12 @@ class NavItem:
 
 NAV_ITEMS = (
     NavItem("Home", "home.index", frozenset()),
+    NavItem("Caseload", "family.caseload", frozenset({Role.WORKER, Role.ASSESSOR, Role.MANAGER})),
+    NavItem(
+        "Find a person",
+        "people.search",
+        frozenset({Role.WORKER, Role.ASSESSOR, Role.MANAGER, Role.CUSTODY_OFFICER}),
+    ),
     NavItem("Users", "users.list_users", frozenset({Role.ADMIN})),
     NavItem("Agencies", "agencies.list_agencies", frozenset({Role.ADMIN})),
     NavItem("Your account", "auth.account", frozenset()),

@@ -14,6 +14,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
 from casework.auth.services import session_expiry
 from casework.clock import to_london, utcnow
+from casework.people.labels import TEMPLATE_GLOBALS
 from casework.settings import REPO_ROOT
 from casework.web import context
 from casework.web.navigation import items_for
@@ -29,6 +30,13 @@ def london_datetime(value: datetime | None, fmt: str = "%-d %B %Y at %-I:%M%p") 
 
 def london_date(value: datetime | None) -> str:
     return london_datetime(value, "%-d %B %Y")
+
+
+def page_link(number: int) -> str:
+    """The current page's URL with the same query but another page number."""
+    args: dict[str, Any] = request.args.to_dict(flat=False)
+    args["page"] = [str(number)]
+    return url_for(request.endpoint or "home.index", **(request.view_args or {}), **args)
 
 
 def _navigation() -> list[dict[str, Any]]:
@@ -116,5 +124,7 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.filters["london_datetime"] = london_datetime
     app.jinja_env.filters["london_date"] = london_date
+    app.jinja_env.globals.update(TEMPLATE_GLOBALS)
+    app.jinja_env.globals["page_link"] = page_link
     app.context_processor(_globals)
     WTFormsHelpers(app)

@@ -1,0 +1,238 @@
+"""The person pages as a worker uses them: create with a duplicate check, view, correct with
+conflict detection, alerts, needs, timeline, caseload; and 404 for people of other agencies."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from casework.access.roles import Role
+from casework.agencies.models import AgencyKind
+from casework.db import Database
+from casework.people.models import Person
+from tests.conftest import Builders, MadeUser, csrf_from, post_form
+
+NEW_PERSON: dict[str, Any] = {
+    "given_name": "Jordan",
+    "family_name": "Whitaker",
+    "known_as": "Jord",
+    "aliases": "",
+    "date_of_birth": ["14", "2", "1988"],
+    "sex": "male",
+    "nhs_number": "943 476 5919",
+    "pnc_id": "",
+    "local_id": "",
+    "phone": "07700 900123",
+    "email": "",
+    "address": "Flat 2\n10 Mill Lane",
+    "postcode": "nx1 4ab",
+    "housing_status": "no_fixed_abode",
+}
+
+
+def _people(database: Database) -> int:
+    with database.reading() as db:
+        return db.scalar(select(func.count()).select_from(Person)) or 0
+
+
+def _create(client: FlaskClient, data: dict[str, Any] | None = None, **extra: Any) -> Any:
+    return post_form(client, "/people/new", {**NEW_PERSON, **(data or {}), **extra})
+
+
+def test_a_worker_creates_a_person_and_sees_their_record(
+    client: FlaskClient, signed_in: Callable[..., MadeUser], database: Database
+) -> None:
+    signed_in(Role.WORKER)
+    response = _create(client)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    page = client.get(response.location).get_data(as_text=True)
+    assert "Whitaker, Jordan (Jord)" in page
+    assert "943 476 5919" in page
+    assert "NX1 4AB" in page
+    assert "No fixed abode" in page
+    assert "Record created" in page
+    assert "Lead" in page
+
+
+def test_creating_a_likely_duplicate_warns_first_and_keeps_what_was_typed(
+    client: FlaskClient, signed_in: Callable[..., MadeUser], database: Database
+) -> None:
+    signed_in(Role.WORKER)
+    assert _create(client).status_code == 302
+    warned = _create(client, {"given_name": "Jordon", "nhs_number": ""})
+    html = warned.get_data(as_text=True)
+    assert warned.status_code == 200
+    assert "This person may already have a record" in html
+    assert "Whitaker, Jordan (Jord)" in html
+    assert 'value="Jordon"' in html
+    assert _people(database) == 1
+    confirmed = client.post(
+        "/people/new",
+        data={
+            **NEW_PERSON,
+            "given_name": "Jordon",
+            "nhs_number": "",
+            "confirmed": "yes",
+            "csrf_token": csrf_from(html),
+        },
+    )
+    assert confirmed.status_code == 302
+    assert _people(database) == 2
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("nhs_number", "943 476 5918", "Enter a valid NHS number"),
+        ("date_of_birth", ["31", "2", "1990"], "Date of birth (optional) must be a real date"),
+        ("date_of_birth", ["1", "1", "2999"], "Date of birth must be in the past"),
+        ("date_of_birth", ["1", "1", "1850"], "within the last 120 years"),
+        ("date_of_birth", ["", "3", "1990"], "must include a day"),
+        ("given_name", "x" * 101, "Given name must be 100 characters or fewer"),
+        ("family_name", "", "Enter a family name"),
+        ("postcode", "NOT A POSTCODE", "Enter a real postcode"),
+        ("pnc_id", "banana", "Enter a PNC ID like"),
+        ("sex", "robot", "Select their sex"),
+    ],
+)
+def test_bad_details_get_an_error_on_the_field_and_nothing_is_written(
+    client: FlaskClient,
+    signed_in: Callable[..., MadeUser],
+    database: Database,
+    field: str,
+    value: Any,
+    message: str,
+) -> None:
+    signed_in(Role.WORKER)
+    response = _create(client, {field: value})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert message in html
+    assert "govuk-error-summary" in html
+    assert _people(database) == 0
+
+
+def test_html_in_any_field_is_shown_as_text(
+    client: FlaskClient, signed_in: Callable[..., MadeUser]
+) -> None:
+    signed_in(Role.WORKER)
+    response = _create(client, {"known_as": "<script>alert(1)</script>"})
+    page = client.get(response.location).get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_people_of_other_agencies_answer_404_everywhere(
+    client: FlaskClient, signed_in: Callable[..., MadeUser], build: Builders
+) -> None:
+    other = build.user(Role.WORKER)
+    person = build.person(other, "Casey", "Holt")
+    contact = build.contact(person, other, note="private")
+    signed_in(Role.WORKER, agency=build.agency(kind=AgencyKind.HOUSING))
+    for url in (
+        f"/people/{person}",
+        f"/people/{person}/timeline",
+        f"/people/{person}/edit",
+        f"/people/{person}/family",
+        f"/people/{person}/needs",
+        f"/people/{person}/alerts/new",
+        f"/people/{person}/contacts/new",
+        f"/people/{person}/contacts/{contact}",
+        f"/people/{uuid.uuid4()}",
+    ):
+        assert client.get(url).status_code == 404, url
+
+
+def test_an_administrator_sees_no_person(
+    client: FlaskClient, signed_in: Callable[..., MadeUser], build: Builders
+) -> None:
+    worker = build.user(Role.WORKER)
+    person = build.person(worker)
+    signed_in(Role.ADMIN, agency=build.agency())
+    assert client.get(f"/people/{person}").status_code == 403
+
+
+def _edit_form(client: FlaskClient, person: uuid.UUID) -> dict[str, Any]:
+    html = client.get(f"/people/{person}/edit").get_data(as_text=True)
+    fields = dict(re.findall(r'name="(version|baseline|csrf_token)"[^>]*value="([^"]*)"', html))
+    return {
+        **NEW_PERSON,
+        "given_name": "Alex",
+        "family_name": "Example",
+        "known_as": "",
+        "address": "",
+        "nhs_number": "",
+        "phone": "",
+        "postcode": "",
+        "date_of_birth": ["17", "5", "1980"],
+        "sex": "not_known",
+        "housing_status": "not_known",
+        "version": fields["version"],
+        "baseline": fields["baseline"].replace("&#34;", '"'),
+        "csrf_token": fields["csrf_token"],
+    }
+
+
+def test_two_people_editing_at_once_the_second_is_told_what_changed_and_loses_nothing(
+    client: FlaskClient, signed_in: Callable[..., MadeUser], build: Builders, app: Any
+) -> None:
+    me = signed_in(Role.WORKER)
+    person = build.person(me)
+    mine = _edit_form(client, person)
+    theirs = _edit_form(client, person)
+
+    first = client.post(f"/people/{person}/edit", data={**theirs, "phone": "07700 900456"})
+    assert first.status_code == 302
+    second = client.post(f"/people/{person}/edit", data={**mine, "known_as": "Lex"})
+    html = second.get_data(as_text=True)
+    assert second.status_code == 409
+    assert "Someone else changed this record" in html
+    assert "07700 900456" in html  # what they changed is shown
+    assert 'value="Lex"' in html  # what I typed is still in the form
+    page = client.get(f"/people/{person}").get_data(as_text=True)
+    assert "Known as Lex" not in page
+    assert "07700 900456" in page
+
+
+def test_alerts_show_on_every_person_page_and_in_the_caseload(
+    client: FlaskClient, signed_in: Callable[..., MadeUser], build: Builders
+) -> None:
+    me = signed_in(Role.WORKER)
+    person = build.person(me, "Robin", "Lowe")
+    response = post_form(
+        client,
+        f"/people/{person}/alerts/new",
+        {"alert_type": "cuckooing", "detail": "Flat used by a county line"},
+    )
+    assert response.status_code == 302
+    for url in (f"/people/{person}", f"/people/{person}/timeline", f"/people/{person}/family"):
+        html = client.get(url).get_data(as_text=True)
+        assert 'aria-label="Alerts"' in html, url
+        assert "Criminal exploitation or cuckooing" in html, url
+    caseload = client.get("/caseload").get_data(as_text=True)
+    assert "Lowe, Robin" in caseload
+    assert "Criminal exploitation or cuckooing" in caseload
+
+
+def test_timeline_filters_by_kind_and_agency_and_pages(
+    client: FlaskClient, signed_in: Callable[..., MadeUser], build: Builders
+) -> None:
+    me = signed_in(Role.WORKER)
+    person = build.person(me)
+    for number in range(55):
+        build.contact(person, me, note=f"note number {number}")
+    first = client.get(f"/people/{person}/timeline?kind=contact").get_data(as_text=True)
+    assert first.count("moj-timeline__item") == 50
+    assert "Older" in first
+    second = client.get(f"/people/{person}/timeline?kind=contact&page=2").get_data(as_text=True)
+    assert second.count("moj-timeline__item") == 5
+    other = build.agency()
+    empty = client.get(f"/people/{person}/timeline?agency={other.id}").get_data(as_text=True)
+    assert "Nothing to show" in empty
+    assert client.get(f"/people/{person}/timeline?agency=nonsense").status_code == 404
