@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from casework.access.roles import Role
 from casework.access.rules import SIGNED_IN, access, roles
+from casework.family import queries as family_queries
 from casework.home import queries
 from casework.web import context
 from casework.web.navigation import home_endpoint
@@ -33,7 +34,9 @@ def _page(template: str, **extra: object) -> str:
 @bp.route("/home/worker")
 @access(roles(Role.WORKER))
 def worker() -> ResponseReturnValue:
-    return _page("home/worker.html")
+    viewer = context.viewer()
+    page = family_queries.caseload(context.db(), context.vault(), viewer, [viewer.user_id])
+    return _page("home/worker.html", page=page, team=None)
 
 
 @bp.route("/home/assessor")

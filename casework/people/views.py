@@ -65,10 +65,12 @@ def search() -> ResponseReturnValue:
     results = None
     searched = any(request.args.get(key) for key in ("name", "identifier", "date_of_birth"))
     if searched and form.validate():
+        name, identifier = form.name.data or "", form.identifier.data or ""
+        if any(ch.isdigit() for ch in name) and not identifier:
+            # Names have no digits: an NHS number or PNC ID typed in the one search box.
+            name, identifier = "", name
         criteria = SearchCriteria(
-            name=form.name.data or "",
-            date_of_birth=form.date_of_birth.data,
-            identifier=form.identifier.data or "",
+            name=name, date_of_birth=form.date_of_birth.data, identifier=identifier
         )
         if criteria.empty:
             form.name.errors = ["Enter a name, date of birth or identifier"]

@@ -8,6 +8,7 @@ from typing import Any
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput
 from wtforms import Field, Form, IntegerField
 from wtforms.form import BaseForm
+from wtforms.utils import unset_value
 from wtforms.validators import InputRequired, StopValidation
 from wtforms.widgets import HiddenInput
 
@@ -64,6 +65,12 @@ class GovDateField(Field):
 
     def _value(self) -> str:
         return self.data.strftime("%d %m %Y") if self.data else ""
+
+    def process(self, formdata: Any, data: Any = unset_value, extra_filters: Any = None) -> None:
+        super().process(formdata, data, extra_filters)
+        # The GOV.UK widget unpacks exactly three boxes: none sent means nothing typed.
+        if self.raw_data is not None and len(self.raw_data) != 3:
+            self.raw_data = None if not self.raw_data else [*self.raw_data, "", ""][:3]
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         self._problem = None

@@ -236,3 +236,32 @@ def test_timeline_filters_by_kind_and_agency_and_pages(
     empty = client.get(f"/people/{person}/timeline?agency={other.id}").get_data(as_text=True)
     assert "Nothing to show" in empty
     assert client.get(f"/people/{person}/timeline?agency=nonsense").status_code == 404
+
+
+def test_search_by_sound_alike_name_identifier_and_date_of_birth(
+    client: FlaskClient, signed_in: Callable[..., MadeUser], build: Builders
+) -> None:
+    me = signed_in(Role.WORKER)
+    build.person(me, "John", "Smith", nhs_number="9434765919", pnc_id="12/3456789A")
+    build.person(me, "Mary", "Jones")
+    assert client.get("/people/").status_code == 200
+    by_sound = client.get("/people/?name=Jon+Smyth").get_data(as_text=True)
+    assert "Smith, John" in by_sound
+    assert "Jones, Mary" not in by_sound
+    one_box = client.get("/people/?name=943+476+5919").get_data(as_text=True)
+    assert "Smith, John" in one_box
+    pnc = client.get("/people/?identifier=12%2F3456789a").get_data(as_text=True)
+    assert "Smith, John" in pnc
+    dob = client.get(
+        "/people/?name=Smith&date_of_birth=17&date_of_birth=5&date_of_birth=1980"
+    ).get_data(as_text=True)
+    assert "Smith, John" in dob
+    wrong_dob = client.get(
+        "/people/?name=Smith&date_of_birth=18&date_of_birth=5&date_of_birth=1980"
+    ).get_data(as_text=True)
+    assert "0 people found" in wrong_dob
+    bad = client.get("/people/?name=&date_of_birth=40&date_of_birth=5&date_of_birth=1980")
+    assert bad.status_code == 200
+    assert "Date of birth must be a real date" in bad.get_data(as_text=True)
+    blank = client.get("/people/?name=---").get_data(as_text=True)
+    assert "Enter a name, date of birth or identifier" in blank
