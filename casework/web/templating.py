@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, request, url_for
+from flask import Flask, current_app, request, url_for
+from flask_wtf.csrf import generate_csrf
 from flask_login import current_user
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from markupsafe import Markup, escape
 
 from casework.auth.services import session_expiry
 from casework.clock import to_london, utcnow
@@ -96,6 +99,50 @@ def _session_timing() -> SessionTiming | None:
     )
 
 
+#: Stands in for the CSRF token in the cached chrome; replaced on every request.
+CSRF_PLACEHOLDER = "__casework_csrf_token__"
+
+
+@lru_cache(maxsize=512)
+def _chrome(
+    service_name: str,
+    partnership_name: str,
+    home_url: str,
+    sign_out_url: str,
+    signed_in: bool,
+    nav: tuple[tuple[str, str, bool], ...],
+) -> str:
+    template = current_app.jinja_env.get_template("layouts/_chrome.html")
+    return template.render(
+        service_name=service_name,
+        partnership_name=partnership_name,
+        home_url=home_url,
+        sign_out_url=sign_out_url,
+        signed_in=signed_in,
+        csrf_placeholder=CSRF_PLACEHOLDER,
+        nav=[{"text": text, "href": href, "active": active} for text, href, active in nav],
+    )
+
+
+def page_chrome() -> Markup:
+    """The page header and service navigation. The markup comes from the GOV.UK macros,
+    rendered once per distinct (menu, current section) and reused: the menu is a function of
+    the user's roles and the page, never of case data."""
+    settings = context.settings()
+    signed_in = bool(current_user.is_authenticated)
+    html = _chrome(
+        settings.service_name,
+        settings.partnership_name,
+        url_for("home.index") if signed_in else url_for("auth.sign_in"),
+        url_for("auth.sign_out"),
+        signed_in,
+        tuple((item["text"], item["href"], item["active"]) for item in _navigation()),
+    )
+    if signed_in:
+        html = html.replace(CSRF_PLACEHOLDER, escape(generate_csrf()))
+    return Markup(html)  # noqa: S704 - rendered by our own template with autoescape
+
+
 def _globals() -> dict[str, Any]:
     settings = context.settings()
     return {
@@ -104,6 +151,7 @@ def _globals() -> dict[str, Any]:
         "demo_mode": settings.demo_mode,
         "mfa_required": settings.mfa_required,
         "navigation": _navigation,
+        "page_chrome": page_chrome,
         "session_timing": _session_timing,
     }
 
