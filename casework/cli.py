@@ -4,6 +4,7 @@ casework db upgrade | downgrade REV | current
 casework demo-data [--if-empty]
 casework users create --email ... --name ... --agency ... --role ...
 casework agencies create --name ... --kind ...
+casework keys status | rotate [--batch-size N] | retire KEK_ID
 casework serve [--host 127.0.0.1] [--port 5000] [--workers 2]
 """
 
@@ -14,9 +15,12 @@ from typing import Any
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 
 from casework.access.roles import Role
 from casework.audit.recorder import SYSTEM
+from casework.security.crypto import DecryptionError
+from casework.security.keystore import Keystore, RotationProgress
 from casework.security.kit import SecurityKit
 from casework.settings import ConfigurationError
 from casework.users.services import UserError
@@ -198,6 +202,106 @@ def agencies_create(name: str, kind: str) -> None:
     except services.AgencyError as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(f"Created agency {name}.")
+
+
+@cli.group("keys")
+def keys_group() -> None:
+    """Key-encryption keys (CASEWORK_KEK) and the person keys they wrap, in the keystore."""
+
+
+def _keystore() -> Keystore:
+    return _kit().keystore
+
+
+def _keystore_error(exc: SQLAlchemyError) -> click.ClickException:
+    reason = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or ["unknown"])[0]
+    return click.ClickException(
+        f"cannot use the keystore ({reason}); has `casework db upgrade` been run?"
+    )
+
+
+@keys_group.command("status")
+@with_appcontext
+def keys_status() -> None:
+    """Show the current key-encryption key and how many person keys each key wraps."""
+    keystore = _keystore()
+    try:
+        usage = keystore.usage()
+        retired = keystore.retired()
+    except SQLAlchemyError as exc:
+        raise _keystore_error(exc) from exc
+    current = keystore.current_kek_id
+    previous = keystore.previous_kek_ids
+    click.echo(f"Current key-encryption key (CASEWORK_KEK): {current}")
+    click.echo(f"Person keys: {sum(usage.values())}")
+    for kek_id in sorted({current, *previous, *usage, *retired}):
+        count = usage.get(kek_id, 0)
+        if kek_id == current:
+            state = "current"
+        elif kek_id in retired:
+            state = "retired" + (
+                ": remove it from CASEWORK_KEK_PREVIOUS" if kek_id in previous else ""
+            )
+        elif count:
+            state = "earlier key: run `casework keys rotate`"
+        else:
+            state = f"earlier key, unused: `casework keys retire {kek_id}`"
+        click.echo(f"  {kek_id}  {count:>8} person key(s)  {state}")
+
+
+@keys_group.command("rotate")
+@click.option(
+    "--batch-size",
+    default=500,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Person keys re-wrapped per transaction.",
+)
+@with_appcontext
+def keys_rotate(batch_size: int) -> None:
+    """Re-wrap every person key made under an earlier key with the current CASEWORK_KEK.
+
+    Safe to stop at any point and run again: each batch commits on its own."""
+    keystore = _keystore()
+
+    def report(progress: RotationProgress) -> None:
+        click.echo(f"re-wrapped {progress.rewrapped}, {progress.remaining} to go", err=True)
+
+    try:
+        rewrapped = keystore.rotate(batch_size=batch_size, progress=report)
+    except (ConfigurationError, DecryptionError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    except SQLAlchemyError as exc:
+        raise _keystore_error(exc) from exc
+    current = keystore.current_kek_id
+    if rewrapped:
+        click.echo(f"Re-wrapped {rewrapped} person key(s) under {current}.")
+    else:
+        click.echo(f"Every person key is already under {current}.")
+    retired = keystore.retired()
+    for kek_id in keystore.previous_kek_ids:
+        if kek_id in retired:
+            continue
+        click.echo(f"No person key uses {kek_id} now: `casework keys retire {kek_id}`.")
+
+
+@keys_group.command("retire")
+@click.argument("kek_id")
+@with_appcontext
+def keys_retire(kek_id: str) -> None:
+    """Record that the earlier key KEK_ID is no longer used (refused while any key uses it)."""
+    keystore = _keystore()
+    kek_id = kek_id.strip().lower()
+    try:
+        keystore.retire(kek_id)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except SQLAlchemyError as exc:
+        raise _keystore_error(exc) from exc
+    click.echo(
+        f"Key {kek_id} is retired: remove it from CASEWORK_KEK_PREVIOUS. Keystore backups "
+        "taken before the rotation still need it."
+    )
 
 
 @cli.command("serve")

@@ -14,6 +14,7 @@ killed at any point and simply run again. An earlier KEK stays configured
 
 from __future__ import annotations
 
+import re
 import secrets
 import uuid
 from collections.abc import Callable, Iterable
@@ -68,6 +69,7 @@ retired_keks = Table(
 )
 
 _WRAP_PURPOSE = "casework:person-keys"
+_KEY_ID = re.compile(f"[0-9a-f]{{{KEY_ID_LENGTH}}}")
 _NONCE = 12
 
 
@@ -115,6 +117,14 @@ _KEYS_FOR = select(
     person_keys.c.person_id, person_keys.c.data_key_id, person_keys.c.kek_id, person_keys.c.wrapped
 ).where(person_keys.c.person_id.in_(bindparam("ids", expanding=True)))
 
+#: One re-wrapped key; the old KEK id in the WHERE clause makes a repeated update a no-op.
+_REWRAP = (
+    update(person_keys)
+    .where(person_keys.c.person_id == bindparam("b_person_id"))
+    .where(person_keys.c.kek_id == bindparam("b_old_kek_id"))
+    .values(wrapped=bindparam("b_wrapped"))
+)
+
 
 class Keystore:
     """The keystore database and the KEK ring (the current KEK first, then earlier ones)."""
@@ -129,6 +139,15 @@ class Keystore:
         for old in settings.previous_keks:
             self._ring.setdefault(old.key_id, _Wrapper(old))
 
+    @property
+    def current_kek_id(self) -> str:
+        return self.current.kek_id
+
+    @property
+    def previous_kek_ids(self) -> tuple[str, ...]:
+        """The ids of the earlier KEKs configured in ``CASEWORK_KEK_PREVIOUS``."""
+        return tuple(kek_id for kek_id in self._ring if kek_id != self.current.kek_id)
+
     # --- schema -------------------------------------------------------------------------
 
     def create_schema(self) -> None:
@@ -141,6 +160,13 @@ class Keystore:
 
     def check(self) -> None:
         """Start-up check: every KEK the keystore uses is configured and really is that key."""
+        try:
+            self._check()
+        except ConfigurationError:
+            self.engine.dispose()  # the app will not start: close the keystore's connections
+            raise
+
+    def _check(self) -> None:
         try:
             with self.engine.connect() as conn:
                 if not inspect(conn).has_table("person_keys"):
@@ -168,8 +194,9 @@ class Keystore:
                             "CASEWORK_KEK cannot unwrap the keystore's keys (wrong key)"
                         ) from exc
         except OperationalError as exc:
+            reason = (str(exc.orig).strip().splitlines() or ["no reason given"])[0]
             raise ConfigurationError(
-                f"CASEWORK_KEYSTORE_URL: cannot open the keystore ({exc.orig})"
+                f"CASEWORK_KEYSTORE_URL: cannot open the keystore ({reason})"
             ) from exc
 
     # --- keys ---------------------------------------------------------------------------
@@ -269,10 +296,13 @@ class Keystore:
                     .where(person_keys.c.kek_id != self.current.kek_id)
                     .order_by(person_keys.c.person_id)
                     .limit(batch_size)
+                    # PostgreSQL: a second `keys rotate` at the same time takes other rows.
+                    .with_for_update(skip_locked=True)
                 ).all()
                 if not rows:
                     return total
                 now = utcnow()
+                rewrapped = []
                 for row in rows:
                     wrapper = self._ring.get(row.kek_id)
                     if wrapper is None:
@@ -280,16 +310,14 @@ class Keystore:
                             f"CASEWORK_KEK_PREVIOUS must include the key with id {row.kek_id}"
                         )
                     key = wrapper.unwrap(row.person_id, row.data_key_id, row.wrapped)
-                    conn.execute(
-                        update(person_keys)
-                        .where(person_keys.c.person_id == row.person_id)
-                        .where(person_keys.c.kek_id == row.kek_id)
-                        .values(
-                            kek_id=self.current.kek_id,
-                            wrapped=self.current.wrap(row.person_id, row.data_key_id, key),
-                            wrapped_at=now,
-                        )
+                    rewrapped.append(
+                        {
+                            "b_person_id": row.person_id,
+                            "b_old_kek_id": row.kek_id,
+                            "b_wrapped": self.current.wrap(row.person_id, row.data_key_id, key),
+                        }
                     )
+                conn.execute(_REWRAP.values(kek_id=self.current.kek_id, wrapped_at=now), rewrapped)
                 total += len(rows)
                 remaining = conn.execute(
                     select(func.count())
@@ -301,6 +329,11 @@ class Keystore:
 
     def retire(self, kek_id: str) -> None:
         """Record that an earlier KEK is no longer needed. Refused while any key uses it."""
+        if not _KEY_ID.fullmatch(kek_id):
+            raise ValueError(
+                f"{kek_id!r} is not a key id ({KEY_ID_LENGTH} hexadecimal characters, "
+                "as `casework keys status` shows them)"
+            )
         if kek_id == self.current.kek_id:
             raise ValueError(
                 "the current CASEWORK_KEK cannot be retired; rotate to a new one first"
