@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, bindparam, exists, false, or_, select, true
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from casework.access.categories import Category, categories_for
@@ -77,17 +78,26 @@ def visible_people(viewer: Viewer) -> ColumnElement[bool]:
     )
 
 
+_PERSON_ACCESS = select(
+    Person.created_by_agency_id == bindparam("agency_id"),
+    exists().where(
+        Involvement.person_id == Person.id,
+        Involvement.agency_id == bindparam("agency_id"),
+        Involvement.ended_on.is_(None),
+    ),
+).where(Person.id == bindparam("person_id"))
+
+
 def person_access(db: Session, viewer: Viewer, person_id: uuid.UUID) -> PersonAccess | None:
     """The single-record form of :func:`visible_people`: None when the person is not visible
     (or does not exist) — the caller answers 404 either way."""
     if not viewer.works_with_cases:
         return None
-    row = db.execute(
-        select(
-            Person.created_by_agency_id == viewer.agency_id,
-            _open_involvement_of(viewer.agency_id, Person.id),
-        ).where(Person.id == person_id)
-    ).first()
+    row = (
+        db.connection()
+        .execute(_PERSON_ACCESS, {"agency_id": viewer.agency_id, "person_id": person_id})
+        .first()
+    )
     if row is None:
         return None
     creator, involved = bool(row[0]), bool(row[1])
@@ -114,31 +124,55 @@ def may_read(
     return access.involved and not agency_only
 
 
+class Reach(StrEnum):
+    """How far the viewer's agency reaches into one person's items beyond its own (rule 2)."""
+
+    #: Involved: other agencies' items that are not "my agency only".
+    SHARED = "shared"
+    #: Created the record but not involved now: identity and contact only.
+    IDENTITY = "identity"
+    #: Its own items only.
+    OWN = "own"
+
+
+def reach(viewer: Viewer, access: PersonAccess) -> Reach:
+    if access.involved:
+        return Reach.SHARED
+    if access.creator and Category.IDENTITY in viewer.categories:
+        return Reach.IDENTITY
+    return Reach.OWN
+
+
 def readable(
-    viewer: Viewer,
-    access: PersonAccess,
+    reach_of: Reach,
     *,
     agency_col: QueryableAttribute[uuid.UUID],
     category_col: QueryableAttribute[Category],
     agency_only_col: QueryableAttribute[bool] | None = None,
 ) -> ColumnElement[bool]:
-    """SQL filter: the items of this person the viewer may read (same rule as
-    :func:`may_read`)."""
-    categories = sorted(viewer.categories)
-    if not categories:
-        return false()
+    """SQL filter: the items of a person the viewer may read (the same rule as
+    :func:`may_read`). Its values are bind parameters, so a statement using it can be built
+    once per :class:`Reach` and reused: pass :func:`readable_params` when executing."""
     shared: ColumnElement[bool] = true() if agency_only_col is None else agency_only_col.is_(False)
     others: ColumnElement[bool]
-    if access.involved:
+    if reach_of is Reach.SHARED:
         others = shared
-    elif access.creator and Category.IDENTITY in viewer.categories:
+    elif reach_of is Reach.IDENTITY:
         others = and_(shared, category_col == Category.IDENTITY)
     else:
         others = false()
     return and_(
-        category_col.in_(categories),
-        or_(agency_col == viewer.agency_id, others),
+        category_col.in_(bindparam("readable_categories", expanding=True)),
+        or_(agency_col == bindparam("viewer_agency_id"), others),
     )
+
+
+def readable_params(viewer: Viewer) -> dict[str, object]:
+    # An empty IN list matches nothing on every database (SQLAlchemy renders it safely).
+    return {
+        "readable_categories": sorted(viewer.categories),
+        "viewer_agency_id": viewer.agency_id,
+    }
 
 
 def may_add(viewer: Viewer, access: PersonAccess) -> bool:

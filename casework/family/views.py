@@ -213,7 +213,7 @@ def caseload() -> ResponseReturnValue:
     page_number = request.args.get("page", 1, type=int)
     if page_number < 1:
         abort(404)
-    workers = team.member_ids if team else [viewer.user_id]
+    workers = queries.team_members(db, team.id) if team else [viewer.user_id]
     page = queries.caseload(db, context.vault(), viewer, workers, sort=sort, page=page_number)
     return render_template(
         "family/caseload.html",

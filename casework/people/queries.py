@@ -11,17 +11,22 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
 from casework.access.categories import Category
 from casework.access.policy import (
     PersonAccess,
+    Reach,
     Viewer,
     may_read,
     person_access,
+    reach,
     readable,
+    readable_params,
     visible_people,
 )
 from casework.agencies.models import Agency
@@ -96,6 +101,27 @@ class AlertView:
     detail: str = ""
 
 
+_ALERTS = (
+    select(
+        PersonAlert.id,
+        PersonAlert.person_id,
+        PersonAlert.alert_type,
+        PersonAlert.category,
+        PersonAlert.agency_id,
+        PersonAlert.raised_at,
+        PersonAlert.detail_enc,
+        Agency.name.label("agency_name"),
+    )
+    .join(Agency, Agency.id == PersonAlert.agency_id)
+    .where(
+        PersonAlert.person_id.in_(bindparam("person_ids", expanding=True)),
+        PersonAlert.ended_at.is_(None),
+        PersonAlert.category.in_(bindparam("categories", expanding=True)),
+    )
+    .order_by(PersonAlert.raised_at)
+)
+
+
 def alerts_for(
     db: Session,
     viewer: Viewer,
@@ -105,21 +131,14 @@ def alerts_for(
 ) -> dict[uuid.UUID, list[AlertView]]:
     """The current alerts the viewer may read, per person (one query). Details are decrypted
     only when a vault is given (the person page)."""
-    if not people:
+    if not people or not viewer.categories:
         return {}
-    rows = db.execute(
-        select(PersonAlert, Agency.name)
-        .join(Agency, Agency.id == PersonAlert.agency_id)
-        .where(
-            PersonAlert.person_id.in_(list(people)),
-            PersonAlert.ended_at.is_(None),
-            PersonAlert.category.in_(sorted(viewer.categories)),
-        )
-        .order_by(PersonAlert.raised_at)
-    ).all()
+    rows = db.connection().execute(
+        _ALERTS, {"person_ids": list(people), "categories": sorted(viewer.categories)}
+    )
     types = information().alerts
     found: dict[uuid.UUID, list[AlertView]] = {pid: [] for pid in people}
-    for alert, agency_name in rows:
+    for alert in rows:
         if not may_read(
             viewer, people[alert.person_id], agency_id=alert.agency_id, category=alert.category
         ):
@@ -137,7 +156,7 @@ def alerts_for(
                 label=kind.label if kind else alert.alert_type,
                 category=alert.category,
                 raised_at=alert.raised_at,
-                agency_name=agency_name,
+                agency_name=alert.agency_name,
                 detail=detail,
             )
         )
@@ -428,6 +447,69 @@ class TimelineFilter:
     agency_id: uuid.UUID | None = None
 
 
+_actor = aliased(User)
+_contact_worker = aliased(User)
+
+
+@lru_cache(maxsize=16)
+def _timeline_statement(
+    reach_of: Reach, with_kinds: bool, with_agency: bool
+) -> Select[*tuple[Any, ...]]:
+    """The timeline query for one shape, built once: values are bind parameters."""
+    statement: Select[*tuple[Any, ...]] = (
+        select(
+            TimelineEntry.id,
+            TimelineEntry.occurred_at,
+            TimelineEntry.kind,
+            TimelineEntry.category,
+            TimelineEntry.agency_id,
+            TimelineEntry.contact_id,
+            TimelineEntry.details,
+            Agency.name.label("agency_name"),
+            _actor.full_name.label("actor_name"),
+            Contact.kind.label("contact_kind"),
+            Contact.outcome.label("contact_outcome"),
+            Contact.duration_minutes,
+            Contact.place_enc,
+            _contact_worker.full_name.label("worker_name"),
+            Note.id.label("note_id"),
+            Note.body_enc,
+            Note.agency_id.label("note_agency_id"),
+            Note.agency_only.label("note_agency_only"),
+            Note.revision.label("note_revision"),
+        )
+        .join(Agency, Agency.id == TimelineEntry.agency_id)
+        .join(_actor, _actor.id == TimelineEntry.actor_id)
+        .outerjoin(Contact, Contact.id == TimelineEntry.contact_id)
+        .outerjoin(_contact_worker, _contact_worker.id == Contact.worker_id)
+        .outerjoin(
+            Note,
+            and_(
+                Note.contact_id == Contact.id,
+                Note.revision == Contact.note_revision,
+                TimelineEntry.kind == TimelineKind.CONTACT,
+            ),
+        )
+        .where(
+            TimelineEntry.person_id == bindparam("person_id"),
+            readable(
+                reach_of,
+                agency_col=TimelineEntry.agency_id,
+                category_col=TimelineEntry.category,
+                agency_only_col=TimelineEntry.agency_only,
+            ),
+        )
+        .order_by(TimelineEntry.occurred_at.desc(), TimelineEntry.id.desc())
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+    if with_kinds:
+        statement = statement.where(TimelineEntry.kind.in_(bindparam("kinds", expanding=True)))
+    if with_agency:
+        statement = statement.where(TimelineEntry.agency_id == bindparam("agency_id"))
+    return statement
+
+
 def timeline(
     db: Session,
     vault: Vault,
@@ -440,60 +522,24 @@ def timeline(
 ) -> TimelinePage:
     """A page of the person's chronology, newest first, filtered by the access policy; only
     the contacts and notes on the page are decrypted."""
-    actor = aliased(User)
-    worker = aliased(User)
-    statement = (
-        select(
-            TimelineEntry,
-            Agency.name.label("agency_name"),
-            actor.full_name.label("actor_name"),
-            Contact.kind.label("contact_kind"),
-            Contact.outcome.label("contact_outcome"),
-            Contact.duration_minutes,
-            Contact.place_enc,
-            worker.full_name.label("worker_name"),
-            Note.id.label("note_id"),
-            Note.body_enc,
-            Note.agency_id.label("note_agency_id"),
-            Note.agency_only.label("note_agency_only"),
-            Note.revision.label("note_revision"),
-        )
-        .join(Agency, Agency.id == TimelineEntry.agency_id)
-        .join(actor, actor.id == TimelineEntry.actor_id)
-        .outerjoin(Contact, Contact.id == TimelineEntry.contact_id)
-        .outerjoin(worker, worker.id == Contact.worker_id)
-        .outerjoin(
-            Note,
-            and_(
-                Note.contact_id == Contact.id,
-                Note.revision == Contact.note_revision,
-                TimelineEntry.kind == TimelineKind.CONTACT,
-            ),
-        )
-        .where(
-            TimelineEntry.person_id == access.person_id,
-            readable(
-                viewer,
-                access,
-                agency_col=TimelineEntry.agency_id,
-                category_col=TimelineEntry.category,
-                agency_only_col=TimelineEntry.agency_only,
-            ),
-        )
-        .order_by(TimelineEntry.occurred_at.desc(), TimelineEntry.id.desc())
-        .limit(per_page + 1)
-        .offset((page - 1) * per_page)
+    statement = _timeline_statement(
+        reach(viewer, access), bool(filters.kinds), filters.agency_id is not None
     )
+    params: dict[str, object] = {
+        "person_id": access.person_id,
+        "limit": per_page + 1,
+        "offset": (page - 1) * per_page,
+        **readable_params(viewer),
+    }
     if filters.kinds:
-        statement = statement.where(TimelineEntry.kind.in_(list(filters.kinds)))
+        params["kinds"] = list(filters.kinds)
     if filters.agency_id is not None:
-        statement = statement.where(TimelineEntry.agency_id == filters.agency_id)
-    rows = db.execute(statement).all()
+        params["agency_id"] = filters.agency_id
+    rows = db.connection().execute(statement, params).all()
     has_next = len(rows) > per_page
     items = []
     pid = access.person_id
     for row in rows[:per_page]:
-        entry: TimelineEntry = row.TimelineEntry
         note = ""
         note_agency_only = False
         if row.note_id is not None and may_read(
@@ -507,19 +553,19 @@ def timeline(
             note_agency_only = row.note_agency_only
         items.append(
             TimelineItem(
-                id=entry.id,
-                occurred_at=entry.occurred_at,
-                kind=entry.kind,
-                category=entry.category,
-                agency_id=entry.agency_id,
+                id=row.id,
+                occurred_at=row.occurred_at,
+                kind=row.kind,
+                category=row.category,
+                agency_id=row.agency_id,
                 agency_name=row.agency_name,
                 actor_name=row.actor_name,
-                details=dict(entry.details or {}),
-                contact_id=entry.contact_id,
+                details=dict(row.details or {}),
+                contact_id=row.contact_id,
                 contact_kind=row.contact_kind,
                 contact_outcome=row.contact_outcome,
                 duration_minutes=row.duration_minutes,
-                place=vault.open(pid, "contacts", "place_enc", entry.contact_id, row.place_enc)
+                place=vault.open(pid, "contacts", "place_enc", row.contact_id, row.place_enc)
                 if row.place_enc is not None
                 else "",
                 worker_name=row.worker_name or "",
@@ -535,15 +581,14 @@ def timeline_agencies(
     db: Session, viewer: Viewer, access: PersonAccess
 ) -> list[tuple[uuid.UUID, str]]:
     """Agencies with entries on this person's timeline that the viewer may read (filter list)."""
-    rows = db.execute(
+    statement = (
         select(Agency.id, Agency.name)
         .where(
             Agency.id.in_(
                 select(TimelineEntry.agency_id).where(
-                    TimelineEntry.person_id == access.person_id,
+                    TimelineEntry.person_id == bindparam("person_id"),
                     readable(
-                        viewer,
-                        access,
+                        reach(viewer, access),
                         agency_col=TimelineEntry.agency_id,
                         category_col=TimelineEntry.category,
                         agency_only_col=TimelineEntry.agency_only,
@@ -552,5 +597,6 @@ def timeline_agencies(
             )
         )
         .order_by(Agency.name)
-    ).all()
+    )
+    rows = db.execute(statement, {"person_id": access.person_id, **readable_params(viewer)}).all()
     return [(row.id, row.name) for row in rows]
