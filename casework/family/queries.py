@@ -43,45 +43,65 @@ class FamilyMember:
     own: bool
 
 
+_family_worker = aliased(User)
+_FAMILY = (
+    select(
+        Involvement.id,
+        Involvement.version,
+        Involvement.agency_id,
+        Involvement.worker_id,
+        Involvement.role,
+        Involvement.is_lead,
+        Involvement.started_on,
+        Involvement.ended_on,
+        Involvement.closure_reason,
+        Agency.name.label("agency_name"),
+        Agency.kind.label("agency_kind"),
+        _family_worker.full_name.label("worker_name"),
+        _family_worker.email.label("worker_email"),
+    )
+    .join(Agency, Agency.id == Involvement.agency_id)
+    .outerjoin(_family_worker, _family_worker.id == Involvement.worker_id)
+    .where(Involvement.person_id == bindparam("person_id"))
+)
+_FAMILY_LAST_CONTACTS = (
+    select(Contact.agency_id, func.max(Contact.occurred_at))
+    .where(Contact.person_id == bindparam("person_id"))
+    .group_by(Contact.agency_id)
+)
+
+
 def family(db: Session, viewer: Viewer, access: PersonAccess) -> list[FamilyMember]:
     """The person's professional family the viewer may see (an involvement is a fact of the
     agency's category), lead first, then open ones, then ended ones; each with the latest
     contact by that agency."""
-    worker = aliased(User)
-    rows = db.execute(
-        select(Involvement, Agency.name, Agency.kind, worker.full_name, worker.email)
-        .join(Agency, Agency.id == Involvement.agency_id)
-        .outerjoin(worker, worker.id == Involvement.worker_id)
-        .where(Involvement.person_id == access.person_id)
-    ).all()
+    conn = db.connection()
+    rows = conn.execute(_FAMILY, {"person_id": access.person_id}).all()
     categories = information().agency_kinds
-    last_contacts = dict(
-        db.execute(
-            select(Contact.agency_id, func.max(Contact.occurred_at))
-            .where(Contact.person_id == access.person_id)
-            .group_by(Contact.agency_id)
-        ).all()
-    )
+    last_contacts: dict[uuid.UUID, datetime] = {
+        agency_id: at
+        for agency_id, at in conn.execute(_FAMILY_LAST_CONTACTS, {"person_id": access.person_id})
+    }
     members = [
         FamilyMember(
-            id=inv.id,
-            version=inv.version,
-            agency_id=inv.agency_id,
-            agency_name=name,
-            agency_kind=kind,
-            worker_id=inv.worker_id,
-            worker_name=worker_name or "",
-            worker_email=worker_email or "",
-            role=inv.role,
-            is_lead=inv.is_lead,
-            started_on=inv.started_on,
-            ended_on=inv.ended_on,
-            closure_reason=inv.closure_reason,
-            last_contact=last_contacts.get(inv.agency_id),
-            own=inv.agency_id == viewer.agency_id,
+            id=row.id,
+            version=row.version,
+            agency_id=row.agency_id,
+            agency_name=row.agency_name,
+            agency_kind=row.agency_kind,
+            worker_id=row.worker_id,
+            worker_name=row.worker_name or "",
+            worker_email=row.worker_email or "",
+            role=row.role,
+            is_lead=row.is_lead,
+            started_on=row.started_on,
+            ended_on=row.ended_on,
+            closure_reason=row.closure_reason,
+            last_contact=last_contacts.get(row.agency_id),
+            own=row.agency_id == viewer.agency_id,
         )
-        for inv, name, kind, worker_name, worker_email in rows
-        if may_read(viewer, access, agency_id=inv.agency_id, category=categories[kind])
+        for row in rows
+        if may_read(viewer, access, agency_id=row.agency_id, category=categories[row.agency_kind])
     ]
     members.sort(
         key=lambda m: (

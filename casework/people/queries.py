@@ -353,19 +353,35 @@ class PersonRecord:
         return PersonHeader(self.id, self.access, self.names, self.alerts, self.died_on)
 
 
+_PERSON = select(
+    Person.id,
+    Person.version,
+    Person.names_enc,
+    Person.details_enc,
+    Person.sex,
+    Person.housing_status,
+    Person.year_of_birth,
+    Person.died_on,
+    Person.created_at,
+).where(Person.id == bindparam("person_id"))
+_NEEDS = (
+    select(PersonNeed.need, PersonNeed.category, PersonNeed.agency_id)
+    .where(PersonNeed.person_id == bindparam("person_id"), PersonNeed.ended_at.is_(None))
+    .order_by(PersonNeed.need)
+)
+_HEADER = select(Person.names_enc, Person.died_on).where(Person.id == bindparam("person_id"))
+
+
 def person_record(db: Session, vault: Vault, viewer: Viewer, person_id: uuid.UUID) -> PersonRecord:
     access = access_or_404(db, viewer, person_id)
-    person = db.get_one(Person, person_id)
+    conn = db.connection()
+    person = conn.execute(_PERSON, {"person_id": person_id}).one()
     fields = read_fields(vault, person)
     alerts = alerts_for(db, viewer, {person_id: access}, vault=vault)[person_id]
     known = information().needs
     needs = [
         NeedView(row.need, known[row.need].label if row.need in known else row.need, row.category)
-        for row in db.scalars(
-            select(PersonNeed)
-            .where(PersonNeed.person_id == person_id, PersonNeed.ended_at.is_(None))
-            .order_by(PersonNeed.need)
-        )
+        for row in conn.execute(_NEEDS, {"person_id": person_id})
         if may_read(viewer, access, agency_id=row.agency_id, category=row.category)
     ]
     return PersonRecord(
@@ -401,7 +417,7 @@ class PersonHeader:
 def person_header(db: Session, vault: Vault, viewer: Viewer, person_id: uuid.UUID) -> PersonHeader:
     """The header alone (decrypts the names only)."""
     access = access_or_404(db, viewer, person_id)
-    row = db.execute(select(Person.names_enc, Person.died_on).where(Person.id == person_id)).first()
+    row = db.connection().execute(_HEADER, {"person_id": person_id}).first()
     if row is None:
         raise NotFoundError(str(person_id))
     alerts = alerts_for(db, viewer, {person_id: access})[person_id]
@@ -581,14 +597,25 @@ def timeline_agencies(
     db: Session, viewer: Viewer, access: PersonAccess
 ) -> list[tuple[uuid.UUID, str]]:
     """Agencies with entries on this person's timeline that the viewer may read (filter list)."""
-    statement = (
+    statement = _timeline_agencies_statement(reach(viewer, access))
+    rows = (
+        db.connection()
+        .execute(statement, {"person_id": access.person_id, **readable_params(viewer)})
+        .all()
+    )
+    return [(row.id, row.name) for row in rows]
+
+
+@lru_cache(maxsize=4)
+def _timeline_agencies_statement(reach_of: Reach) -> Select[*tuple[Any, ...]]:
+    return (
         select(Agency.id, Agency.name)
         .where(
             Agency.id.in_(
                 select(TimelineEntry.agency_id).where(
                     TimelineEntry.person_id == bindparam("person_id"),
                     readable(
-                        reach(viewer, access),
+                        reach_of,
                         agency_col=TimelineEntry.agency_id,
                         category_col=TimelineEntry.category,
                         agency_only_col=TimelineEntry.agency_only,
@@ -598,5 +625,3 @@ def timeline_agencies(
         )
         .order_by(Agency.name)
     )
-    rows = db.execute(statement, {"person_id": access.person_id, **readable_params(viewer)}).all()
-    return [(row.id, row.name) for row in rows]

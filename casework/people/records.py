@@ -110,7 +110,8 @@ def open_details(vault: Vault, person_id: uuid.UUID, blob: bytes) -> Details:
     return Details(date_of_birth=date.fromisoformat(dob) if dob else None, **raw)
 
 
-def read_fields(vault: Vault, person: Person) -> PersonFields:
+def read_fields(vault: Vault, person: Person | Any) -> PersonFields:
+    """Decrypt a person row (the ORM object, or a Core row with the same columns)."""
     return PersonFields(
         names=open_names(vault, person.id, person.names_enc),
         details=open_details(vault, person.id, person.details_enc),
