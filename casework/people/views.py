@@ -139,7 +139,6 @@ def view(person_id: uuid.UUID) -> ResponseReturnValue:
         header=record.header,
         family=members,
         recent=recent,
-        end_alert_form=EndAlertForm(),
     )
 
 
