@@ -143,6 +143,10 @@ def test_get_requests_never_write_case_data(
     agency = build.agency()
     team = build.team(agency)
     users = [build.user(role, agency=agency, team=team) for role in Role]
+    worker = next(u for u, role in zip(users, Role, strict=True) if role is Role.WORKER)
+    person = build.person(worker)
+    contact = build.contact(person, worker, note="a note")
+    (involvement,) = involvements_of(database, person)
     event.listen(database.engine, "before_cursor_execute", spy)
     try:
         build.agency()  # the spy must see a real write, or this test proves nothing
@@ -160,11 +164,32 @@ def test_get_requests_never_write_case_data(
                 f"/admin/users/{user.id}",
                 f"/admin/agencies/{agency.id}",
                 f"/admin/agencies/{agency.id}/teams/{team.id}",
+                "/people/?name=Alex",
+                f"/people/{person}",
+                f"/people/{person}/timeline",
+                f"/people/{person}/family",
+                f"/people/{person}/edit",
+                f"/people/{person}/needs",
+                f"/people/{person}/contacts/new",
+                f"/people/{person}/contacts/{contact}",
+                f"/people/{person}/contacts/{contact}/note",
+                f"/people/{person}/family/{involvement}/edit",
+                f"/people/{person}/family/{involvement}/end",
+                f"/caseload?team={team.id}",
             ):
                 client.get(path)
     finally:
         event.remove(database.engine, "before_cursor_execute", spy)
     assert writes == []
+
+
+def involvements_of(database: Database, person: uuid.UUID) -> list[uuid.UUID]:
+    from sqlalchemy import select
+
+    from casework.family.models import Involvement
+
+    with database.reading() as db:
+        return list(db.scalars(select(Involvement.id).where(Involvement.person_id == person)))
 
 
 def test_read_sessions_refuse_to_flush(database: Database) -> None:
