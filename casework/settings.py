@@ -85,6 +85,8 @@ class Settings:
     password_min_length: int = 12
     password_max_length: int = 256
     password_hash_profile: str = "interactive"  # noqa: S105 - a profile name
+    #: How long a process may keep a person's unwrapped data key (0: never).
+    data_key_cache_seconds: int = 30
     max_content_length_bytes: int = 1_048_576
     demo_mode: bool = False
     https: bool = True

@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import re
 import secrets
+import threading
+import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -69,6 +72,8 @@ retired_keks = Table(
 )
 
 _WRAP_PURPOSE = "casework:person-keys"
+#: At most this many unwrapped keys are kept per process.
+_CACHE_ENTRIES = 10_000
 _KEY_ID = re.compile(f"[0-9a-f]{{{KEY_ID_LENGTH}}}")
 _NONCE = 12
 
@@ -138,6 +143,13 @@ class Keystore:
         self._ring = {self.current.kek_id: self.current}
         for old in settings.previous_keks:
             self._ring.setdefault(old.key_id, _Wrapper(old))
+        #: Unwrapped keys this process used lately: person id -> (fetched at, cipher). A page
+        #: of fifty people otherwise costs a keystore round trip and fifty unwraps. Entries
+        #: live ``data_key_cache_seconds`` at most; ``destroy`` drops its own entry at once
+        #: (see ADR 0018 for what that means for erasure across processes).
+        self._cache: OrderedDict[uuid.UUID, tuple[float, Cipher]] = OrderedDict()
+        self._cache_seconds = float(settings.data_key_cache_seconds)
+        self._cache_lock = threading.Lock()
 
     @property
     def current_kek_id(self) -> str:
@@ -231,13 +243,15 @@ class Keystore:
         return ciphers
 
     def ciphers_for(self, person_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Cipher]:
-        """The data keys of these people (one query). People without a key are left out."""
-        ids = sorted({str(pid) for pid in person_ids})
+        """The data keys of these people (one query for those not cached). People without a
+        key are left out."""
+        found = self._cached(person_ids)
+        ids = sorted({str(pid) for pid in person_ids if pid not in found})
         if not ids:
-            return {}
+            return found
         with self.engine.connect() as conn:
             rows = conn.execute(_KEYS_FOR, {"ids": ids}).all()
-        found: dict[uuid.UUID, Cipher] = {}
+        fetched: dict[uuid.UUID, Cipher] = {}
         for row in rows:
             wrapper = self._ring.get(row.kek_id)
             if wrapper is None:
@@ -245,8 +259,41 @@ class Keystore:
                     f"CASEWORK_KEK_PREVIOUS must include the key with id {row.kek_id}"
                 )
             key = wrapper.unwrap(row.person_id, row.data_key_id, row.wrapped)
-            found[uuid.UUID(row.person_id)] = Cipher(key, row.data_key_id)
+            fetched[uuid.UUID(row.person_id)] = Cipher(key, row.data_key_id)
+        self._remember(fetched)
+        found.update(fetched)
         return found
+
+    def _cached(self, person_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Cipher]:
+        if self._cache_seconds <= 0:
+            return {}
+        oldest = time.monotonic() - self._cache_seconds
+        found: dict[uuid.UUID, Cipher] = {}
+        with self._cache_lock:
+            for pid in person_ids:
+                entry = self._cache.get(pid)
+                if entry is not None and entry[0] >= oldest:
+                    found[pid] = entry[1]
+        return found
+
+    def _remember(self, ciphers: dict[uuid.UUID, Cipher]) -> None:
+        if self._cache_seconds <= 0 or not ciphers:
+            return
+        now = time.monotonic()
+        with self._cache_lock:
+            for pid, cipher in ciphers.items():
+                self._cache[pid] = (now, cipher)
+                self._cache.move_to_end(pid)
+            while len(self._cache) > _CACHE_ENTRIES:
+                self._cache.popitem(last=False)
+
+    def forget_cached(self, person_id: uuid.UUID | None = None) -> None:
+        """Drop one person's cached key, or every cached key."""
+        with self._cache_lock:
+            if person_id is None:
+                self._cache.clear()
+            else:
+                self._cache.pop(person_id, None)
 
     def cipher_for(self, person_id: uuid.UUID) -> Cipher:
         found = self.ciphers_for([person_id])
@@ -256,6 +303,7 @@ class Keystore:
 
     def destroy(self, person_id: uuid.UUID) -> bool:
         """Delete a person's data key for good (crypto-shredding). True if one was deleted."""
+        self.forget_cached(person_id)
         with self._writer.begin() as conn:
             deleted = conn.execute(
                 delete(person_keys).where(person_keys.c.person_id == str(person_id))

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
+import sqlalchemy
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
@@ -261,3 +262,49 @@ def test_retire_refuses_while_keys_use_the_kek_and_refuses_the_current_one(
     rotated.retire(kek_a)
     rotated.retire(kek_a)  # a second time changes nothing
     assert rotated.retired() == {kek_a}
+
+
+# --- the per-process cache of unwrapped keys ------------------------------------------------
+
+
+def test_cached_keys_skip_the_keystore_and_destroy_forgets_at_once(
+    open_keystore: Callable[..., Keystore],
+) -> None:
+    keystore = open_keystore(KEK_A)
+    other_process = open_keystore(KEK_A)
+    person = uuid.uuid4()
+    keystore.create_keys([person])
+    assert person in keystore.ciphers_for([person])
+    statements: list[str] = []
+    sqlalchemy.event.listen(
+        keystore.engine, "before_cursor_execute", lambda *args: statements.append(args[2])
+    )
+    assert person in keystore.ciphers_for([person])
+    assert statements == []  # served from this process's cache
+
+    other_process.ciphers_for([person])  # the other process has it cached too
+    keystore.destroy(person)
+    with pytest.raises(KeyMissing):
+        keystore.cipher_for(person)  # the destroying process forgets at once
+    # Another process keeps it until its cache time runs out (30 s by default); with the
+    # cache off it would be gone at once.
+    assert person in other_process.ciphers_for([person])
+    other_process.forget_cached()
+    assert person not in other_process.ciphers_for([person])
+
+
+def test_with_the_cache_off_every_read_goes_to_the_keystore(
+    tmp_path: Path, keystore_url: str, open_keystore: Callable[..., Keystore]
+) -> None:
+    keystore = open_keystore(KEK_A)
+    person = uuid.uuid4()
+    keystore.create_keys([person])
+    uncached = Keystore(
+        key_settings(tmp_path, keystore_url, KEK_A).replace(data_key_cache_seconds=0)
+    )
+    try:
+        assert person in uncached.ciphers_for([person])
+        keystore.destroy(person)
+        assert person not in uncached.ciphers_for([person])
+    finally:
+        uncached.dispose()
