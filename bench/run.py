@@ -57,7 +57,6 @@ def _generate(env: dict[str, str], people: int, contacts: int, manifest: Path) -
                 check=True,
             )
     subprocess.run([CASEWORK, "db", "upgrade"], env=full_env, check=True)
-    subprocess.run([CASEWORK, "demo-data"], env=full_env, check=True)
     started = time.monotonic()
     subprocess.run(
         [
@@ -144,7 +143,7 @@ def main() -> None:
         _generate(env, args.people, args.contacts, manifest)
     plan = json.loads(manifest.read_text())
     cookie = _session_cookie(env, plan["worker_email"])
-    person = plan["timeline_person_id"]
+    person = plan["person_id"]
     pages = {
         "trivial": "/bench/trivial",
         "`/healthz` (one query)": "/healthz",
