@@ -1,7 +1,7 @@
 """The ``casework`` command: a Flask CLI group with Casework's own commands.
 
 casework db upgrade | downgrade REV | current
-casework demo-data [--if-empty]
+casework demo-data [--if-empty] [--people N [--contacts M] [--bench-manifest PATH]]
 casework users create --email ... --name ... --agency ... --role ...
 casework agencies create --name ... --kind ...
 casework keys status | rotate [--batch-size N] | retire KEK_ID
@@ -10,6 +10,7 @@ casework serve [--host 127.0.0.1] [--port 5000] [--workers 2]
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -96,11 +97,49 @@ def db_current() -> None:
 
 @cli.command("demo-data")
 @click.option("--if-empty", is_flag=True, help="Do nothing if the database already has data.")
+@click.option(
+    "--people",
+    "people_count",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Benchmark set: generate this many people (bulk inserts) instead of the ~60 of the "
+    "default set.",
+)
+@click.option(
+    "--contacts",
+    "contact_count",
+    type=click.IntRange(min=0),
+    default=None,
+    help="With --people: contacts in all (default: 20 per person).",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="With --people: people written per transaction.",
+)
+@click.option(
+    "--bench-manifest",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="With --people: write the benchmark's worker, person and password here (JSON).",
+)
 @with_appcontext
-def demo_data(if_empty: bool) -> None:
-    """Load the fictional Northdale partnership (agencies, teams, one account per role)."""
-    from casework.demo import data
+def demo_data(
+    if_empty: bool,
+    people_count: int | None,
+    contact_count: int | None,
+    batch_size: int,
+    bench_manifest: Path | None,
+) -> None:
+    """Load the fictional Northdale partnership: agencies, teams, one account per role, more
+    staff, and about 60 people supported with a year of history; or, with --people, a large
+    generated set for benchmarks."""
+    from casework.demo import data, people
 
+    if people_count is None and (contact_count is not None or bench_manifest is not None):
+        raise click.UsageError("--contacts and --bench-manifest go with --people")
     database = current_app.extensions["casework.database"]
     kit = current_app.extensions["casework.kit"]
     with database.reading() as session:
@@ -110,16 +149,59 @@ def demo_data(if_empty: bool) -> None:
             click.echo("Database already has data; demo data not loaded.")
             return
         raise click.ClickException("the database already has data; demo data needs an empty one")
-    steps = len(data.AGENCIES) + len(data.ACCOUNTS)
+    if people_count is not None:
+        _large_demo_data(people_count, contact_count, batch_size, bench_manifest)
+        return
+    steps = len(data.AGENCIES) + len(data.ACCOUNTS) + len(data.STAFF) + people.EXPECTED_PEOPLE
     with (
         click.progressbar(length=steps, label="Loading demo data") as bar,
         database.transaction() as session,
     ):
         data.load(session, kit, progress=lambda _step: bar.update(1))
+        summary = people.load(session, kit, progress=lambda _step: bar.update(1))
     click.echo(
         f"Loaded {len(data.AGENCIES)} agencies and {len(data.ACCOUNTS)} demo accounts "
         f"(password: {data.DEMO_PASSWORD})."
     )
+    click.echo(
+        f"Also {len(data.STAFF)} more staff, and {summary.people} people supported with "
+        f"{summary.contacts} contacts over the last year. Sign in as {people.HOPE_WORKER} to "
+        "see a HOPE-team caseload."
+    )
+
+
+def _large_demo_data(
+    people_count: int, contact_count: int | None, batch_size: int, manifest_path: Path | None
+) -> None:
+    import json
+
+    from casework.demo import data, large
+
+    database = current_app.extensions["casework.database"]
+    kit = current_app.extensions["casework.kit"]
+    contacts = 20 * people_count if contact_count is None else contact_count
+    with database.transaction() as session:
+        data.load(session, kit)
+    manifest = large.generate(
+        database,
+        kit,
+        people=people_count,
+        contacts=contacts,
+        batch_size=batch_size,
+        progress=lambda p: click.echo(p.line(), err=True),
+    )
+    click.echo(
+        f"Generated {manifest.people:,} people, {manifest.contacts:,} contacts and "
+        f"{manifest.workers:,} more workers in {manifest.seconds:,.0f} s."
+    )
+    click.echo(
+        f"Benchmark: sign in as {manifest.worker_email} (caseload {manifest.worker_caseload}, "
+        f"password {manifest.password}); person {manifest.person_id} has "
+        f"{manifest.person_contacts} contacts."
+    )
+    if manifest_path is not None:
+        manifest_path.write_text(json.dumps(manifest.as_json(), indent=2) + "\n", encoding="utf-8")
+        click.echo(f"Wrote {manifest_path}.")
 
 
 @cli.group()
@@ -278,6 +360,12 @@ def keys_rotate(batch_size: int) -> None:
         click.echo(f"Re-wrapped {rewrapped} person key(s) under {current}.")
     else:
         click.echo(f"Every person key is already under {current}.")
+    from casework.auth.services import reencrypt_totp_secrets
+
+    with current_app.extensions["casework.database"].transaction() as db:
+        secrets_done = reencrypt_totp_secrets(db, _kit())
+    if secrets_done:
+        click.echo(f"Re-encrypted {secrets_done} two-factor secret(s) under {current}.")
     retired = keystore.retired()
     for kek_id in keystore.previous_kek_ids:
         if kek_id in retired:
@@ -292,6 +380,15 @@ def keys_retire(kek_id: str) -> None:
     """Record that the earlier key KEK_ID is no longer used (refused while any key uses it)."""
     keystore = _keystore()
     kek_id = kek_id.strip().lower()
+    from casework.auth.services import totp_secrets_under
+
+    with current_app.extensions["casework.database"].reading() as db:
+        in_use = totp_secrets_under(db, kek_id)
+    if in_use:
+        raise click.ClickException(
+            f"{in_use} two-factor secret(s) still use key {kek_id}: "
+            "run `casework keys rotate` first"
+        )
     try:
         keystore.retire(kek_id)
     except ValueError as exc:

@@ -31,7 +31,7 @@ from casework.auth.models import (
 from casework.clock import utcnow
 from casework.db import Database
 from casework.security import totp
-from casework.security.crypto import DecryptionError, associated_data
+from casework.security.crypto import DecryptionError, associated_data, key_id_of
 from casework.security.kit import SecurityKit
 from casework.security.passwords import password_problem
 from casework.security.tokens import new_token, token_hash
@@ -399,6 +399,34 @@ def decrypt_totp_secret(kit: SecurityKit, user_id: uuid.UUID, blob: bytes) -> st
     return kit.user_secrets.decrypt(
         blob, associated_data("users", "totp_secret_encrypted", user_id)
     ).decode()
+
+
+def reencrypt_totp_secrets(db: Session, kit: SecurityKit) -> int:
+    """Re-encrypt, under the current CASEWORK_KEK, the two-factor secrets still under an
+    earlier one (part of ``casework keys rotate``). Returns how many were re-encrypted."""
+    done = 0
+    rows = db.execute(
+        select(User.id, User.totp_secret_encrypted).where(User.totp_secret_encrypted.is_not(None))
+    ).all()
+    for user_id, blob in rows:
+        if blob is None or kit.user_secrets.is_current(blob):
+            continue
+        secret = decrypt_totp_secret(kit, user_id, blob)
+        db.execute(
+            update(User)
+            .where(User.id == user_id)
+            .values(totp_secret_encrypted=encrypt_totp_secret(kit, user_id, secret))
+        )
+        done += 1
+    return done
+
+
+def totp_secrets_under(db: Session, kek_id: str) -> int:
+    """How many two-factor secrets are still encrypted under the key ``kek_id``."""
+    blobs = db.scalars(
+        select(User.totp_secret_encrypted).where(User.totp_secret_encrypted.is_not(None))
+    )
+    return len([blob for blob in blobs if blob is not None and key_id_of(blob) == kek_id])
 
 
 def _refuse_code(db: Session, actor: Actor, user_id: uuid.UUID, reason: str) -> None:

@@ -61,3 +61,34 @@ class Cipher:
             return self._aead.decrypt(nonce, blob[header_len + NONCE_LENGTH :], header + aad)
         except InvalidTag as exc:
             raise DecryptionError("authentication failed") from exc
+
+
+def key_id_of(blob: bytes) -> str | None:
+    """The id of the key a ciphertext was made with (from its header), or None."""
+    if len(blob) < 1 + KEY_ID_LENGTH or blob[:1] != FORMAT_VERSION:
+        return None
+    return blob[1 : 1 + KEY_ID_LENGTH].decode("ascii", "replace")
+
+
+class CipherRing:
+    """The current cipher plus earlier ones: encrypts with the current key, decrypts with
+    whichever key the ciphertext names. Used for system-level secrets (two-factor secrets),
+    so a change of ``CASEWORK_KEK`` does not lock anyone out before ``casework keys rotate``
+    has re-encrypted them."""
+
+    def __init__(self, current: Cipher, previous: list[Cipher]) -> None:
+        self.current = current
+        self.key_id = current.key_id
+        self._by_id = {cipher.key_id: cipher for cipher in [*previous, current]}
+
+    def encrypt(self, plaintext: bytes, aad: bytes) -> bytes:
+        return self.current.encrypt(plaintext, aad)
+
+    def decrypt(self, blob: bytes, aad: bytes) -> bytes:
+        cipher = self._by_id.get(key_id_of(blob) or "")
+        if cipher is None:
+            raise DecryptionError("made with a key that is not configured")
+        return cipher.decrypt(blob, aad)
+
+    def is_current(self, blob: bytes) -> bool:
+        return key_id_of(blob) == self.current.key_id
