@@ -131,7 +131,9 @@ class PersonForm(FlaskForm):
         validators=[InChoices("Select their housing situation")],
     )
 
-    def to_fields(self) -> PersonFields:
+    def to_fields(self, housing: HousingStatus | None = None) -> PersonFields:
+        """The form's values; ``housing`` stands in when the housing field was removed (for
+        users who may not read housing)."""
         return PersonFields(
             names=Names(
                 self.given_name.data or "",
@@ -152,7 +154,9 @@ class PersonForm(FlaskForm):
                 postcode=self.postcode.data or "",
             ),
             sex=Sex(self.sex.data),
-            housing_status=HousingStatus(self.housing_status.data),
+            housing_status=HousingStatus(self.housing_status.data)
+            if "housing_status" in self
+            else (housing or HousingStatus.NOT_KNOWN),
         )
 
     @staticmethod

@@ -57,6 +57,10 @@ def access_or_404(db: Session, viewer: Viewer, person_id: uuid.UUID) -> PersonAc
     return access
 
 
+def is_visible(db: Session, viewer: Viewer, person_id: uuid.UUID) -> bool:
+    return person_access(db, viewer, person_id) is not None
+
+
 def accesses(
     db: Session, viewer: Viewer, person_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, PersonAccess]:

@@ -499,15 +499,20 @@ def set_needs(
             changes.append(f"-{code}")
     if changes:
         db.flush()
-        add_timeline(
-            db,
-            person_id=access.person_id,
-            kind=TimelineKind.NEEDS_CHANGED,
-            category=Category.IDENTITY,
-            agency_id=viewer.agency_id,
-            actor_id=viewer.user_id,
-            details={"changes": ",".join(changes)},
-        )
+        # One timeline entry per category, so each is shown only to those who may read it.
+        by_category: dict[Category, list[str]] = {}
+        for change in changes:
+            by_category.setdefault(known[change[1:]].category, []).append(change)
+        for category, in_category in sorted(by_category.items()):
+            add_timeline(
+                db,
+                person_id=access.person_id,
+                kind=TimelineKind.NEEDS_CHANGED,
+                category=category,
+                agency_id=viewer.agency_id,
+                actor_id=viewer.user_id,
+                details={"changes": ",".join(in_category)},
+            )
         recorder.record(
             db,
             actor,

@@ -9,6 +9,7 @@ import uuid
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from casework.access.categories import Category
 from casework.access.rules import CASE_WORK, access
 from casework.db import StaleVersion
 from casework.family import queries as family_queries
@@ -90,6 +91,8 @@ def search() -> ResponseReturnValue:
 @access(CASE_WORK)
 def create() -> ResponseReturnValue:
     form = NewPersonForm(**initial_data(sex="not_known", housing_status="not_known"))
+    if Category.HOUSING not in context.viewer().categories:
+        del form.housing_status
     duplicates = None
     if form.validate_on_submit():
         fields = form.to_fields()
@@ -142,7 +145,7 @@ def view(person_id: uuid.UUID) -> ResponseReturnValue:
     )
 
 
-def _baseline(fields: PersonFields) -> str:
+def _baseline(fields: PersonFields, *, with_housing: bool = True) -> str:
     """Short digests of each value as the form was opened, so a conflict can say which
     fields someone else changed (kept in the form; the values themselves are on the page)."""
     return json.dumps(
@@ -160,8 +163,13 @@ def edit(person_id: uuid.UUID) -> ResponseReturnValue:
     db, vault, viewer = context.db(), context.vault(), context.viewer()
     record = queries.person_record(db, vault, viewer, person_id)
     form = EditPersonForm(**initial_data(**EditPersonForm.data_from(record.fields, record.version)))
+    may_read_housing = Category.HOUSING in viewer.categories
+    if not may_read_housing:
+        del form.housing_status
     baseline = (
-        request.form.get("baseline") if request.method == "POST" else _baseline(record.fields)
+        request.form.get("baseline")
+        if request.method == "POST"
+        else _baseline(record.fields, with_housing=may_read_housing)
     )
     conflict: list[dict[str, str]] = []
     status = 200
@@ -174,15 +182,21 @@ def edit(person_id: uuid.UUID) -> ResponseReturnValue:
                 actor=context.actor(),
                 viewer=viewer,
                 access=record.access,
-                fields=form.to_fields(),
+                fields=form.to_fields(record.fields.housing_status),
                 expected_version=form.version.data,
             )
         except PersonError as error:
             show_error(form, error)
         except StaleVersion:
-            conflict = _what_changed(record.fields, baseline, form.to_fields())
+            conflict = _what_changed(
+                record.fields, baseline, form.to_fields(record.fields.housing_status)
+            )
+            if not may_read_housing:
+                conflict = [
+                    row for row in conflict if row["field"] != FIELD_LABELS["housing_status"]
+                ]
             form.version.data = record.version
-            baseline = _baseline(record.fields)
+            baseline = _baseline(record.fields, with_housing=may_read_housing)
             status = 409
         else:
             flash("Details saved." if changed else "Nothing was changed.", "success")
@@ -309,7 +323,14 @@ def record_death(person_id: uuid.UUID) -> ResponseReturnValue:
         except StaleVersion:
             abort(409)
         else:
-            flash("Death recorded. Every involvement is closed.", "success")
+            flash(
+                f"Death recorded for {record.names.full}. Every involvement is closed.",
+                "success",
+            )
+            if not queries.is_visible(db, viewer, person_id):
+                # With every involvement closed, only the agency that created the record
+                # still sees it: everyone else goes back to their caseload.
+                return redirect(url_for("family.caseload"))
             return redirect(url_for("people.view", person_id=person_id))
     return render_template("people/death.html", form=form, record=record, header=record.header)
 

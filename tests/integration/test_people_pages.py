@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 from casework.access.roles import Role
 from casework.agencies.models import AgencyKind
 from casework.db import Database
+from casework.people.codes import HousingStatus
 from casework.people.models import Person
-from tests.conftest import Builders, MadeUser, csrf_from, post_form
+from tests.conftest import Builders, MadeUser, csrf_from, post_form, sign_in_directly
 
 NEW_PERSON: dict[str, Any] = {
     "given_name": "Jordan",
@@ -265,3 +266,78 @@ def test_search_by_sound_alike_name_identifier_and_date_of_birth(
     assert "Date of birth must be a real date" in bad.get_data(as_text=True)
     blank = client.get("/people/?name=---").get_data(as_text=True)
     assert "Enter a name, date of birth or identifier" in blank
+
+
+def test_recording_a_death_closes_every_involvement_and_partners_return_to_their_caseload(
+    client: FlaskClient, app: Any, build: Builders, database: Database
+) -> None:
+    creator = build.user(Role.WORKER)
+    housing = build.user(Role.WORKER, agency=build.agency(kind=AgencyKind.HOUSING))
+    person = build.person(creator, "Lee", "Parry")
+    build.involve(person, housing, by=creator)
+    sign_in_directly(app, client, housing)
+    response = post_form(
+        client, f"/people/{person}/death", {"died_on": ["1", "1", "2026"], "version": "1"}
+    )
+    assert response.status_code == 302
+    assert response.location.endswith("/caseload")
+    assert "Death recorded for Lee Parry" in client.get(response.location).get_data(as_text=True)
+    assert client.get(f"/people/{person}").status_code == 404
+    sign_in_directly(app, client, creator)
+    page = client.get(f"/people/{person}").get_data(as_text=True)
+    assert "Closed: died on 1 January 2026" in page
+    assert "Log a contact" not in page
+    family = client.get(f"/people/{person}/family").get_data(as_text=True)
+    assert "No agency is involved now" in family
+    assert "Died" in family
+
+
+def test_a_death_in_the_future_is_refused(
+    client: FlaskClient, signed_in: Callable[..., MadeUser], build: Builders
+) -> None:
+    me = signed_in(Role.WORKER)
+    person = build.person(me)
+    response = post_form(
+        client, f"/people/{person}/death", {"died_on": ["1", "1", "2999"], "version": "1"}
+    )
+    assert response.status_code == 200
+    assert "Date of death must be today or in the past" in response.get_data(as_text=True)
+
+
+def test_a_custody_officer_never_sees_housing_or_health_needs(
+    client: FlaskClient, app: Any, build: Builders
+) -> None:
+    treatment = build.user(Role.WORKER)
+    custody = build.user(Role.CUSTODY_OFFICER, agency=build.agency(kind=AgencyKind.POLICE))
+    person = build.person(treatment, "Rae", "Quinn", housing=HousingStatus.NO_FIXED_ABODE)
+    build.involve(person, custody, by=treatment)
+    sign_in_directly(app, client, treatment)
+    assert (
+        post_form(
+            client, f"/people/{person}/needs", {"needs": ["mental_health", "offending"]}
+        ).status_code
+        == 302
+    )
+    sign_in_directly(app, client, custody)
+    for url in (f"/people/{person}", f"/people/{person}/edit", f"/people/{person}/timeline"):
+        html = client.get(url).get_data(as_text=True)
+        assert "No fixed abode" not in html, url
+        assert "Mental health" not in html, url
+    timeline = client.get(f"/people/{person}/timeline").get_data(as_text=True)
+    assert "Offending" in timeline
+    # Saving the form without a housing field keeps the housing as it was.
+    saved = post_form(
+        client,
+        f"/people/{person}/edit",
+        {
+            "given_name": "Rae",
+            "family_name": "Quinn",
+            "sex": "not_known",
+            "date_of_birth": ["17", "5", "1980"],
+            "version": "1",
+            "baseline": "{}",
+        },
+    )
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    sign_in_directly(app, client, treatment)
+    assert "No fixed abode" in client.get(f"/people/{person}").get_data(as_text=True)
