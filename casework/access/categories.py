@@ -40,7 +40,7 @@ ALL_CATEGORIES = frozenset(Category)
 
 #: What each role may read of a person it can see (DECISIONS §3). Roles not listed read no
 #: case content at all (information governance reads case content only for a subject access
-#: request, from issue 9 on).
+#: request, from the information-rights issue on).
 ROLE_CATEGORIES: dict[Role, frozenset[Category]] = {
     Role.WORKER: ALL_CATEGORIES,
     Role.ASSESSOR: ALL_CATEGORIES,

@@ -176,8 +176,8 @@ def readable_params(viewer: Viewer) -> dict[str, object]:
 
 
 def may_add(viewer: Viewer, access: PersonAccess) -> bool:
-    """Add contacts, notes, alerts and needs: the viewer's agency is involved (or created the
-    record and has no involvement yet — it is then offered to join the family)."""
+    """Add contacts, notes, alerts and needs: only when the viewer's agency is involved now (a
+    creator with no open involvement may read identity, and must join the family to add)."""
     return viewer.works_with_cases and access.involved
 
 

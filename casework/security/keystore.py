@@ -136,6 +136,7 @@ class Keystore:
 
     def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
         self.url = settings.keystore_url
+        self._may_create_database = not settings.is_production
         self.engine = engine or make_engine(settings.keystore_url)
         #: Writes start with BEGIN IMMEDIATE on SQLite (see casework.db).
         self._writer = self.engine.execution_options(**{WRITE_OPTION: True})
@@ -164,7 +165,13 @@ class Keystore:
 
     def create_schema(self) -> None:
         """Create the keystore's tables (and, outside production, its PostgreSQL database)."""
-        _ensure_database(self.engine)
+        if self.engine.dialect.name == "postgresql" and not _database_exists(self.engine):
+            if not self._may_create_database:
+                raise ConfigurationError(
+                    "CASEWORK_KEYSTORE_URL names a database that does not exist: create it "
+                    "(in production Casework does not create databases itself)"
+                )
+            _ensure_database(self.engine)
         keystore_metadata.create_all(self.engine, checkfirst=True)
 
     def drop_schema(self) -> None:
@@ -179,6 +186,10 @@ class Keystore:
             raise
 
     def _check(self) -> None:
+        if self.engine.dialect.name == "postgresql" and not _database_exists(self.engine):
+            # Before `casework db upgrade` has created it: nothing to check yet. The upgrade
+            # creates it (outside production) or says which setting names it.
+            return
         try:
             with self.engine.connect() as conn:
                 if not inspect(conn).has_table("person_keys"):
@@ -402,6 +413,14 @@ class Keystore:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _database_exists(engine: Engine) -> bool:
+    try:
+        with engine.connect():
+            return True
+    except OperationalError as exc:
+        return "does not exist" not in str(exc.orig)
 
 
 def _ensure_database(engine: Engine) -> None:
