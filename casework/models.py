@@ -6,7 +6,14 @@ from casework.auth.models import LoginAttempt, UserSession
 from casework.contacts.models import Contact, Note
 from casework.db import Base
 from casework.family.models import Involvement
-from casework.people.models import Person, PersonAlert, PersonNeed, SearchToken, TimelineEntry
+from casework.people.models import (
+    Person,
+    PersonAlert,
+    PersonNeed,
+    PersonRevision,
+    SearchToken,
+    TimelineEntry,
+)
 from casework.users.models import User, UserRole
 
 __all__ = [
@@ -21,6 +28,7 @@ __all__ = [
     "Person",
     "PersonAlert",
     "PersonNeed",
+    "PersonRevision",
     "SearchToken",
     "Team",
     "TeamMembership",

@@ -37,6 +37,28 @@ class Person(IdMixin, TimestampMixin, VersionedMixin, Base):
     created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
 
 
+class PersonRevision(IdMixin, Base):
+    """The identity and contact details as they were before a correction (DECISIONS §2:
+    corrections are versioned). Encrypted under the person's key, bound to this row; read by
+    information governance only (rectification, subject access)."""
+
+    __tablename__ = "person_revisions"
+    __table_args__ = (Index(None, "person_id", "version"),)
+
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"))
+    #: The version of the person record these values belonged to.
+    version: Mapped[int]
+    names_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    details_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    sex: Mapped[Sex] = mapped_column(enum_column(Sex, "sex"))
+    housing_status: Mapped[HousingStatus] = mapped_column(
+        enum_column(HousingStatus, "housing_status")
+    )
+    replaced_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    replaced_by_agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agencies.id"))
+    replaced_at: Mapped[datetime] = mapped_column(default=_now)
+
+
 class PersonAlert(IdMixin, Base):
     """A warning shown wherever the person appears. Types and categories are configured."""
 

@@ -83,29 +83,42 @@ class PersonFields:
         return out
 
 
-def seal_names(vault: Vault, person_id: uuid.UUID, names: Names) -> bytes:
+def seal_names(
+    vault: Vault, person_id: uuid.UUID, names: Names, *, table: str = TABLE, row_id: object = None
+) -> bytes:
     return vault.seal_json(
         person_id,
-        TABLE,
+        table,
         "names_enc",
-        person_id,
+        row_id or person_id,
         {"g": names.given, "f": names.family, "k": names.known_as, "a": list(names.aliases)},
     )
 
 
-def open_names(vault: Vault, person_id: uuid.UUID, blob: bytes) -> Names:
-    raw = vault.open_json(person_id, TABLE, "names_enc", person_id, blob)
+def open_names(
+    vault: Vault, person_id: uuid.UUID, blob: bytes, *, table: str = TABLE, row_id: object = None
+) -> Names:
+    raw = vault.open_json(person_id, table, "names_enc", row_id or person_id, blob)
     return Names(raw["g"], raw["f"], raw.get("k", ""), tuple(raw.get("a", ())))
 
 
-def seal_details(vault: Vault, person_id: uuid.UUID, details: Details) -> bytes:
+def seal_details(
+    vault: Vault,
+    person_id: uuid.UUID,
+    details: Details,
+    *,
+    table: str = TABLE,
+    row_id: object = None,
+) -> bytes:
     data = asdict(details)
     data["date_of_birth"] = details.date_of_birth.isoformat() if details.date_of_birth else None
-    return vault.seal_json(person_id, TABLE, "details_enc", person_id, data)
+    return vault.seal_json(person_id, table, "details_enc", row_id or person_id, data)
 
 
-def open_details(vault: Vault, person_id: uuid.UUID, blob: bytes) -> Details:
-    raw = dict(vault.open_json(person_id, TABLE, "details_enc", person_id, blob))
+def open_details(
+    vault: Vault, person_id: uuid.UUID, blob: bytes, *, table: str = TABLE, row_id: object = None
+) -> Details:
+    raw = dict(vault.open_json(person_id, table, "details_enc", row_id or person_id, blob))
     dob = raw.pop("date_of_birth", None)
     return Details(date_of_birth=date.fromisoformat(dob) if dob else None, **raw)
 

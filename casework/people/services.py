@@ -23,7 +23,14 @@ from casework.clock import london_today, utcnow
 from casework.db import check_version
 from casework.family.models import Involvement
 from casework.people.codes import ClosureReason, FamilyRole, TimelineKind, information
-from casework.people.models import Person, PersonAlert, PersonNeed, SearchToken, TimelineEntry
+from casework.people.models import (
+    Person,
+    PersonAlert,
+    PersonNeed,
+    PersonRevision,
+    SearchToken,
+    TimelineEntry,
+)
 from casework.people.records import (
     Details,
     Names,
@@ -43,6 +50,9 @@ from casework.people.validation import (
 )
 from casework.security.blind_index import BlindIndex, TokenKind
 from casework.security.vault import Vault
+
+#: Where earlier versions of a person's identity and contact details are kept.
+REVISIONS = "person_revisions"
 
 
 class PersonError(ValueError):
@@ -309,6 +319,25 @@ def update_person(
     housing_changed = before.housing_status != fields.housing_status
     if housing_changed and Category.HOUSING not in viewer.categories:
         raise PersonError("housing_status", "You cannot change housing status")
+    revision_id = uuid.uuid4()
+    db.add(
+        PersonRevision(
+            id=revision_id,
+            person_id=person.id,
+            version=person.version,
+            names_enc=seal_names(
+                vault, person.id, before.names, table=REVISIONS, row_id=revision_id
+            ),
+            details_enc=seal_details(
+                vault, person.id, before.details, table=REVISIONS, row_id=revision_id
+            ),
+            sex=before.sex,
+            housing_status=before.housing_status,
+            replaced_by_id=viewer.user_id,
+            replaced_by_agency_id=viewer.agency_id,
+            replaced_at=utcnow(),
+        )
+    )
     person.names_enc = seal_names(vault, person.id, fields.names)
     person.details_enc = seal_details(vault, person.id, fields.details)
     person.sex = fields.sex

@@ -1,9 +1,9 @@
-"""People, their alerts, needs and search tokens; the professional family; contacts and
-append-only notes; the timeline.
+"""People, their alerts, needs, earlier versions and search tokens; the professional family;
+contacts and append-only notes; the timeline.
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-23 22:22:34.720242
+Create Date: 2026-11-23 23:46:54.934490
 """
 
 from collections.abc import Sequence
@@ -382,6 +382,69 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "person_revisions",
+        sa.Column("person_id", sa.Uuid(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("names_enc", sa.LargeBinary(), nullable=False),
+        sa.Column("details_enc", sa.LargeBinary(), nullable=False),
+        sa.Column(
+            "sex",
+            sa.Enum(
+                "female",
+                "male",
+                "other",
+                "not_known",
+                name="sex",
+                native_enum=False,
+                create_constraint=True,
+                length=40,
+            ),
+            nullable=False,
+        ),
+        sa.Column(
+            "housing_status",
+            sa.Enum(
+                "settled",
+                "temporary",
+                "sofa_surfing",
+                "no_fixed_abode",
+                "hostel",
+                "care_home",
+                "prison",
+                "hospital",
+                "not_known",
+                name="housing_status",
+                native_enum=False,
+                create_constraint=True,
+                length=40,
+            ),
+            nullable=False,
+        ),
+        sa.Column("replaced_by_id", sa.Uuid(), nullable=False),
+        sa.Column("replaced_by_agency_id", sa.Uuid(), nullable=False),
+        sa.Column("replaced_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["people.id"], name=op.f("fk_person_revisions_person_id_people")
+        ),
+        sa.ForeignKeyConstraint(
+            ["replaced_by_agency_id"],
+            ["agencies.id"],
+            name=op.f("fk_person_revisions_replaced_by_agency_id_agencies"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["replaced_by_id"], ["users.id"], name=op.f("fk_person_revisions_replaced_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_person_revisions")),
+    )
+    with op.batch_alter_table("person_revisions", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_person_revisions_person_id_version"),
+            ["person_id", "version"],
+            unique=False,
+        )
+
+    op.create_table(
         "person_search_tokens",
         sa.Column("person_id", sa.Uuid(), nullable=False),
         sa.Column(
@@ -525,6 +588,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_person_search_tokens_kind_token"))
 
     op.drop_table("person_search_tokens")
+    with op.batch_alter_table("person_revisions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_person_revisions_person_id_version"))
+
+    op.drop_table("person_revisions")
     with op.batch_alter_table("person_needs", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_person_needs_person_id_ended_at"))
 

@@ -341,3 +341,31 @@ def test_a_custody_officer_never_sees_housing_or_health_needs(
     assert saved.status_code == 302, saved.get_data(as_text=True)
     sign_in_directly(app, client, treatment)
     assert "No fixed abode" in client.get(f"/people/{person}").get_data(as_text=True)
+
+
+def test_a_correction_keeps_the_earlier_details_encrypted_in_the_history(
+    client: FlaskClient, signed_in: Callable[..., MadeUser], build: Builders, database: Database
+) -> None:
+    from casework.people.models import PersonRevision
+    from casework.people.records import open_names
+    from casework.people.services import REVISIONS
+    from casework.security.vault import Vault
+
+    me = signed_in(Role.WORKER)
+    person = build.person(me, "Alex", "Example")
+    form = _edit_form(client, person)
+    assert (
+        client.post(f"/people/{person}/edit", data={**form, "family_name": "Newname"}).status_code
+        == 302
+    )
+    with database.reading() as db:
+        (revision,) = db.execute(
+            select(PersonRevision.id, PersonRevision.version, PersonRevision.names_enc).where(
+                PersonRevision.person_id == person
+            )
+        ).all()
+    names = open_names(
+        Vault(build.kit.keystore), person, revision.names_enc, table=REVISIONS, row_id=revision.id
+    )
+    assert (names.given, names.family, revision.version) == ("Alex", "Example", 1)
+    assert "Newname" in client.get(f"/people/{person}").get_data(as_text=True)
