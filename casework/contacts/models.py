@@ -15,7 +15,9 @@ from casework.people.codes import ContactKind, ContactOutcome
 
 class Contact(IdMixin, TimestampMixin, VersionedMixin, Base):
     __tablename__ = "contacts"
-    __table_args__ = (Index(None, "person_id", "occurred_at"),)
+    #: Covers "latest contact per person" (caseloads, by readable category) and "per agency"
+    #: (the family): read from the index alone, not from the (large) table.
+    __table_args__ = (Index(None, "person_id", "category", "occurred_at", "agency_id"),)
 
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"))
     agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agencies.id"))

@@ -181,8 +181,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("contacts", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_contacts_person_id_occurred_at"),
-            ["person_id", "occurred_at"],
+            batch_op.f("ix_contacts_person_id_category_occurred_at_agency_id"),
+            ["person_id", "category", "occurred_at", "agency_id"],
             unique=False,
         )
 
@@ -621,7 +621,7 @@ def downgrade() -> None:
 
     op.drop_table("involvements")
     with op.batch_alter_table("contacts", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_contacts_person_id_occurred_at"))
+        batch_op.drop_index(batch_op.f("ix_contacts_person_id_category_occurred_at_agency_id"))
 
     op.drop_table("contacts")
     with op.batch_alter_table("people", schema=None) as batch_op:
