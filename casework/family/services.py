@@ -10,13 +10,12 @@ from sqlalchemy.orm import Session
 
 from casework.access.policy import PersonAccess, Viewer, may_manage_family
 from casework.agencies.models import Agency
-from casework.audit import recorder
 from casework.audit.recorder import Actor
 from casework.clock import london_today
 from casework.db import check_version
 from casework.family.models import Involvement
 from casework.people.codes import ClosureReason, FamilyRole, TimelineKind, information
-from casework.people.services import NotAllowed, PersonError, add_timeline
+from casework.people.services import NotAllowed, PersonError, record_event
 from casework.users.models import User
 
 
@@ -79,22 +78,17 @@ def add_involvement(
         )
     )
     db.flush()
-    add_timeline(
-        db,
-        person_id=access.person_id,
-        kind=TimelineKind.FAMILY_ADDED,
-        category=information().agency_category(agency.kind),
-        agency_id=agency_id,
-        actor_id=viewer.user_id,
-        details={"role": role.value, "lead": "yes" if make_lead else "no"},
-    )
-    recorder.record(
+    record_event(
         db,
         actor,
-        "family.added",
-        target_type="person",
-        target_id=access.person_id,
-        details={"agency_id": str(agency_id), "involvement_id": str(involvement_id)},
+        viewer,
+        access.person_id,
+        kind=TimelineKind.FAMILY_ADDED,
+        category=information().agency_category(agency.kind),
+        action="family.added",
+        details={"role": role.value, "lead": "yes" if make_lead else "no"},
+        agency_id=agency_id,
+        audit_details={"agency_id": str(agency_id), "involvement_id": str(involvement_id)},
     )
     return involvement_id
 
@@ -135,22 +129,17 @@ def make_lead(
     involvement.is_lead = True
     db.flush()
     agency = db.get_one(Agency, involvement.agency_id)
-    add_timeline(
-        db,
-        person_id=access.person_id,
-        kind=TimelineKind.LEAD_CHANGED,
-        category=information().agency_category(agency.kind),
-        agency_id=involvement.agency_id,
-        actor_id=viewer.user_id,
-        details={"role": involvement.role.value},
-    )
-    recorder.record(
+    record_event(
         db,
         actor,
-        "family.lead_changed",
-        target_type="person",
-        target_id=access.person_id,
-        details={"involvement_id": str(involvement_id)},
+        viewer,
+        access.person_id,
+        kind=TimelineKind.LEAD_CHANGED,
+        category=information().agency_category(agency.kind),
+        action="family.lead_changed",
+        details={"role": involvement.role.value},
+        agency_id=involvement.agency_id,
+        audit_details={"involvement_id": str(involvement_id)},
     )
 
 
@@ -178,22 +167,17 @@ def update_involvement(
     involvement.worker_id = worker_id
     involvement.role = role
     db.flush()
-    add_timeline(
-        db,
-        person_id=access.person_id,
-        kind=TimelineKind.FAMILY_CHANGED,
-        category=information().agency_category(viewer.agency_kind),
-        agency_id=involvement.agency_id,
-        actor_id=viewer.user_id,
-        details={"role": role.value},
-    )
-    recorder.record(
+    record_event(
         db,
         actor,
-        "family.changed",
-        target_type="person",
-        target_id=access.person_id,
-        details={"involvement_id": str(involvement_id)},
+        viewer,
+        access.person_id,
+        kind=TimelineKind.FAMILY_CHANGED,
+        category=information().agency_category(viewer.agency_kind),
+        action="family.changed",
+        details={"role": role.value},
+        agency_id=involvement.agency_id,
+        audit_details={"involvement_id": str(involvement_id)},
     )
 
 
@@ -224,20 +208,15 @@ def end_involvement(
     was_lead = involvement.is_lead
     involvement.is_lead = False
     db.flush()
-    add_timeline(
-        db,
-        person_id=access.person_id,
-        kind=TimelineKind.FAMILY_ENDED,
-        category=information().agency_category(viewer.agency_kind),
-        agency_id=involvement.agency_id,
-        actor_id=viewer.user_id,
-        details={"reason": reason.value, "was_lead": "yes" if was_lead else "no"},
-    )
-    recorder.record(
+    record_event(
         db,
         actor,
-        "family.ended",
-        target_type="person",
-        target_id=access.person_id,
-        details={"involvement_id": str(involvement_id), "reason": reason.value},
+        viewer,
+        access.person_id,
+        kind=TimelineKind.FAMILY_ENDED,
+        category=information().agency_category(viewer.agency_kind),
+        action="family.ended",
+        details={"reason": reason.value, "was_lead": "yes" if was_lead else "no"},
+        agency_id=involvement.agency_id,
+        audit_details={"involvement_id": str(involvement_id), "reason": reason.value},
     )

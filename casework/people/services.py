@@ -103,6 +103,39 @@ def add_timeline(
     )
 
 
+def record_event(
+    db: Session,
+    actor: Actor,
+    viewer: Viewer,
+    person_id: uuid.UUID,
+    *,
+    kind: TimelineKind,
+    category: Category,
+    action: str,
+    details: dict[str, str],
+    agency_id: uuid.UUID | None = None,
+    audit_details: dict[str, object] | None = None,
+) -> None:
+    """A change to a person: its timeline entry and its audit row, in the same transaction."""
+    add_timeline(
+        db,
+        person_id=person_id,
+        kind=kind,
+        category=category,
+        agency_id=agency_id or viewer.agency_id,
+        actor_id=viewer.user_id,
+        details=details,
+    )
+    recorder.record(
+        db,
+        actor,
+        action,
+        target_type="person",
+        target_id=person_id,
+        details=details if audit_details is None else audit_details,
+    )
+
+
 # --- checks -------------------------------------------------------------------------------
 
 
@@ -432,21 +465,14 @@ def raise_alert(
         )
     )
     db.flush()
-    add_timeline(
-        db,
-        person_id=access.person_id,
-        kind=TimelineKind.ALERT_RAISED,
-        category=kind.category,
-        agency_id=viewer.agency_id,
-        actor_id=viewer.user_id,
-        details={"alert": alert_type},
-    )
-    recorder.record(
+    record_event(
         db,
         actor,
-        "person.alert_raised",
-        target_type="person",
-        target_id=access.person_id,
+        viewer,
+        access.person_id,
+        kind=TimelineKind.ALERT_RAISED,
+        category=kind.category,
+        action="person.alert_raised",
         details={"alert": alert_type},
     )
     return alert_id
@@ -467,21 +493,14 @@ def end_alert(
         raise LookupError(str(alert_id))
     alert.ended_at = utcnow()
     alert.ended_by_id = viewer.user_id
-    add_timeline(
-        db,
-        person_id=access.person_id,
-        kind=TimelineKind.ALERT_ENDED,
-        category=alert.category,
-        agency_id=viewer.agency_id,
-        actor_id=viewer.user_id,
-        details={"alert": alert.alert_type},
-    )
-    recorder.record(
+    record_event(
         db,
         actor,
-        "person.alert_ended",
-        target_type="person",
-        target_id=access.person_id,
+        viewer,
+        access.person_id,
+        kind=TimelineKind.ALERT_ENDED,
+        category=alert.category,
+        action="person.alert_ended",
         details={"alert": alert.alert_type},
     )
 
