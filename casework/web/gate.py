@@ -39,8 +39,14 @@ ENDED_MESSAGES = {
 def load_user(token: str) -> Principal | None:
     """Flask-Login's loader: the cookie's token must match a live server-side session."""
     database, kit = context.database(), context.kit()
-    with database.read_connection() as conn:
-        loaded, principal = load_for_token(conn, kit, token)
+    if request.method in context.SAFE_METHODS:
+        # A page read: check the session on the request's own read transaction, so the page
+        # costs one pooled connection (and, on PostgreSQL, one pre-ping), not two.
+        loaded, principal = load_for_token(context.db().connection(), kit, token)
+    else:
+        # A write: its session takes the write lock (SQLite), so check in a short read first.
+        with database.read_connection() as conn:
+            loaded, principal = load_for_token(conn, kit, token)
     expired = (SessionState.IDLE_EXPIRED, SessionState.ABSOLUTE_EXPIRED)
     if loaded.state in expired and loaded.session_id is not None:
         auth_services.expire_session(database, loaded.session_id, loaded.state)
