@@ -7,6 +7,7 @@ from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from casework.audit.recorder import enable_audit
 from casework.db import Database
 from casework.people.codes import information
 from casework.security.kit import build_kit
@@ -57,11 +58,14 @@ def create_app(config: Settings | None = None, *, database: Database | None = No
         WTF_CSRF_SSL_STRICT=settings.https,
         TEMPLATES_AUTO_RELOAD=False,
     )
-    if settings.is_production:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
+    if settings.trusted_proxy_hops:
+        hops = settings.trusted_proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
-    app.extensions["casework.database"] = database or Database(settings.database_url)
+    database = database or Database(settings.database_url)
+    app.extensions["casework.database"] = database
     kit = build_kit(settings)
+    enable_audit(database, kit.audit_keys)
     # Start-up checks: a wrong or missing key, or a bad information file, stops the app here
     # with one line naming the setting or file line, never as a 500 on the first page.
     kit.keystore.check()
@@ -95,7 +99,9 @@ def create_app(config: Settings | None = None, *, database: Database | None = No
 def _register_blueprints(app: Flask) -> None:
     """Every blueprint, in one place."""
     from casework.agencies.views import bp as agencies_bp
+    from casework.audit.views import bp as audit_bp
     from casework.auth.views import bp as auth_bp
+    from casework.consent.views import bp as consent_bp
     from casework.contacts.views import bp as contacts_bp
     from casework.family.views import bp as family_bp
     from casework.home.views import bp as home_bp
@@ -114,5 +120,7 @@ def _register_blueprints(app: Flask) -> None:
         people_bp,
         family_bp,
         contacts_bp,
+        consent_bp,
+        audit_bp,
     ):
         app.register_blueprint(blueprint)

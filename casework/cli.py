@@ -5,6 +5,7 @@ casework demo-data [--if-empty] [--people N [--contacts M] [--bench-manifest PAT
 casework users create --email ... --name ... --agency ... --role ...
 casework agencies create --name ... --kind ...
 casework keys status | rotate [--batch-size N] | retire KEK_ID
+casework audit seal [--batch-size N] | verify [--strict]
 casework serve [--host 127.0.0.1] [--port 5000] [--workers 2]
 """
 
@@ -399,6 +400,115 @@ def keys_retire(kek_id: str) -> None:
         f"Key {kek_id} is retired: remove it from CASEWORK_KEK_PREVIOUS. Keystore backups "
         "taken before the rotation still need it."
     )
+
+
+@cli.group("audit")
+def audit_group() -> None:
+    """The audit log's tamper evidence: row MACs, seals over batches, the outside copy."""
+
+
+def _audit_outside_copy() -> Path:
+    """Where each new seal is copied, outside the database (append-only)."""
+    return _kit().settings.instance_dir / "audit-seals.log"
+
+
+def _audit_database_error(exc: SQLAlchemyError) -> click.ClickException:
+    reason = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or ["unknown"])[0]
+    return click.ClickException(
+        f"cannot use the audit tables ({reason}); has `casework db upgrade` been run?"
+    )
+
+
+@audit_group.command("seal")
+@click.option(
+    "--batch-size",
+    default=5000,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Audit rows per seal (each seal is one short transaction).",
+)
+@with_appcontext
+def audit_seal(batch_size: int) -> None:
+    """Seal every audit row older than the sealing delay that no seal covers yet.
+
+    Safe to run at any time, and from several places at once: sealers queue for each other."""
+    from casework.audit import sealing
+    from casework.clock import utcnow
+
+    kit = _kit()
+    outside = _audit_outside_copy()
+    try:
+        sealed = sealing.seal_pending(
+            current_app.extensions["casework.database"],
+            kit.audit_keys,
+            now=utcnow(),
+            delay_seconds=kit.settings.audit_seal_delay_seconds,
+            outside=outside,
+            batch_size=batch_size,
+        )
+    except SQLAlchemyError as exc:
+        raise _audit_database_error(exc) from exc
+    except OSError as exc:
+        raise click.ClickException(
+            f"a seal is in the database but could not be copied to {outside} ({exc}): "
+            "fix the file and run `casework audit verify`"
+        ) from exc
+    rows = sum(seal.count for seal in sealed)
+    if not sealed:
+        click.echo("Sealed 0 audit rows in 0 seals: nothing was waiting to be sealed.")
+        return
+    click.echo(
+        f"Sealed {rows} audit row(s) in {len(sealed)} seal(s) "
+        f"(seals {sealed[0].seq} to {sealed[-1].seq})."
+    )
+
+
+@audit_group.command("verify")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Fail on warnings too (unsealed old rows, rows without a MAC, seals not yet copied "
+    "outside the database).",
+)
+@with_appcontext
+def audit_verify(strict: bool) -> None:
+    """Check every audit row's MAC, every seal and the outside copy of the seals.
+
+    Exit status 1 if anything was edited, deleted or reordered (or, with --strict, on any
+    warning)."""
+    from casework.audit import sealing
+    from casework.clock import utcnow
+
+    kit = _kit()
+    outside = _audit_outside_copy()
+    try:
+        report = sealing.verify(
+            current_app.extensions["casework.database"],
+            kit.audit_keys,
+            now=utcnow(),
+            delay_seconds=kit.settings.audit_seal_delay_seconds,
+            outside=outside,
+        )
+    except SQLAlchemyError as exc:
+        raise _audit_database_error(exc) from exc
+    except OSError as exc:
+        raise click.ClickException(f"cannot read the outside copy {outside} ({exc})") from exc
+    if report.ok:
+        click.echo(
+            f"Audit log intact: {report.rows_checked} rows, {report.seals_checked} seals checked."
+        )
+    else:
+        for problem in report.problems:
+            click.echo(f"problem: {problem}")
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}")
+    if not report.ok:
+        raise click.ClickException(
+            f"the audit log fails verification: {len(report.problems)} problem(s) in "
+            f"{report.rows_checked} rows and {report.seals_checked} seals"
+        )
+    if strict and report.warnings:
+        raise click.ClickException(f"{len(report.warnings)} warning(s), and --strict was given")
 
 
 @cli.command("serve")

@@ -196,6 +196,12 @@ class Database:
             bind=self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
         )
 
+    def share_with_sessions(self, **info: Any) -> None:
+        """Give every session made from now on these ``Session.info`` entries (the audit
+        keyring: a session without one cannot write audit rows, so cannot write at all)."""
+        for factory in (self._read, self._write):
+            factory.configure(info={**factory.kw.get("info", {}), **info})
+
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"

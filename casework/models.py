@@ -1,8 +1,9 @@
 """Imports every model so that ``Base.metadata`` is complete (Alembic, tests, relationships)."""
 
 from casework.agencies.models import Agency, AgencyKind, Team, TeamMembership
-from casework.audit.models import AuditEvent
+from casework.audit.models import AuditEvent, AuditEventPerson, AuditSeal, AuditSealMember
 from casework.auth.models import LoginAttempt, UserSession
+from casework.consent.models import EmergencyAccess, SharingBasis, SharingBasisCategory
 from casework.contacts.models import Contact, Note
 from casework.db import Base
 from casework.family.models import Involvement
@@ -20,8 +21,12 @@ __all__ = [
     "Agency",
     "AgencyKind",
     "AuditEvent",
+    "AuditEventPerson",
+    "AuditSeal",
+    "AuditSealMember",
     "Base",
     "Contact",
+    "EmergencyAccess",
     "Involvement",
     "LoginAttempt",
     "Note",
@@ -30,6 +35,8 @@ __all__ = [
     "PersonNeed",
     "PersonRevision",
     "SearchToken",
+    "SharingBasis",
+    "SharingBasisCategory",
     "Team",
     "TeamMembership",
     "TimelineEntry",

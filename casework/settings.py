@@ -73,6 +73,9 @@ class Settings:
     #: Earlier key-encryption keys, still needed until ``casework keys rotate`` re-wraps
     #: every person key made with them (``CASEWORK_KEK_PREVIOUS``, comma-separated).
     previous_keks: tuple[SecretKey, ...] = ()
+    #: Earlier audit keys, kept so ``casework audit verify`` can check rows and seals made
+    #: before the audit key changed (``CASEWORK_AUDIT_KEY_PREVIOUS``, comma-separated).
+    previous_audit_keys: tuple[SecretKey, ...] = ()
     service_name: str = "Casework"
     partnership_name: str = ""
     mfa_required: bool = True
@@ -87,6 +90,21 @@ class Settings:
     password_hash_profile: str = "interactive"  # noqa: S105 - a profile name
     #: How long a process may keep a person's unwrapped data key (0: never).
     data_key_cache_seconds: int = 30
+    #: Consent: the default review date is this many months after consent was given.
+    consent_review_months: int = 12
+    #: Consent and other bases show as "expiring" this many days before they end.
+    consent_expiring_days: int = 30
+    #: Another lawful basis lasts at most (and by default) this many days.
+    lawful_basis_max_days: int = 30
+    #: Unreviewed for this many days, another lawful basis is overdue in the review queue.
+    lawful_basis_review_days: int = 7
+    #: Emergency ("break-glass") access lasts this many hours.
+    break_glass_hours: int = 4
+    #: Proxies in front of the app whose X-Forwarded-For and -Proto headers are trusted
+    #: (0: none; the client address is the socket's peer).
+    trusted_proxy_hops: int = 0
+    #: Audit rows are sealed once they are this old (longer than any transaction may last).
+    audit_seal_delay_seconds: int = 120
     max_content_length_bytes: int = 1_048_576
     demo_mode: bool = False
     https: bool = True
@@ -195,12 +213,9 @@ def derive_keystore_url(database_url: str) -> str:
     return url.set(database=f"{url.database}_keys").render_as_string(hide_password=False)
 
 
-def _previous_keks(raw: str) -> tuple[SecretKey, ...]:
+def _previous_keys(name: str, raw: str) -> tuple[SecretKey, ...]:
     parts = [part.strip() for part in raw.split(",") if part.strip()]
-    return tuple(
-        SecretKey("CASEWORK_KEK_PREVIOUS", _decode_secret("CASEWORK_KEK_PREVIOUS", part))
-        for part in parts
-    )
+    return tuple(SecretKey(name, _decode_secret(name, part)) for part in parts)
 
 
 def _normalise_database_url(url: str) -> str:
@@ -245,7 +260,11 @@ def load_settings(
     database_url = _normalise_database_url(database_url)
     keystore_url = _normalise_database_url(keystore_url or derive_keystore_url(database_url))
 
-    known = {f.name for f in dataclasses.fields(Settings)} - {"keystore_url", "previous_keks"}
+    known = {f.name for f in dataclasses.fields(Settings)} - {
+        "keystore_url",
+        "previous_keks",
+        "previous_audit_keys",
+    }
     unknown = set(values) - known
     if unknown:
         raise ConfigurationError(f"unknown setting(s) in config/: {', '.join(sorted(unknown))}")
@@ -254,7 +273,10 @@ def load_settings(
         environment=name,
         database_url=database_url,
         keystore_url=keystore_url,
-        previous_keks=_previous_keks(env.get("CASEWORK_KEK_PREVIOUS", "")),
+        previous_keks=_previous_keys("CASEWORK_KEK_PREVIOUS", env.get("CASEWORK_KEK_PREVIOUS", "")),
+        previous_audit_keys=_previous_keys(
+            "CASEWORK_AUDIT_KEY_PREVIOUS", env.get("CASEWORK_AUDIT_KEY_PREVIOUS", "")
+        ),
         instance_dir=instance_dir,
         secret_key=keys["CASEWORK_SECRET_KEY"],
         kek=keys["CASEWORK_KEK"],
@@ -289,6 +311,21 @@ def validate(settings: Settings) -> None:
         )
     if any(old.material == settings.kek.material for old in settings.previous_keks):
         raise ConfigurationError("CASEWORK_KEK_PREVIOUS must not repeat the current CASEWORK_KEK")
+    if any(old.material == settings.audit_key.material for old in settings.previous_audit_keys):
+        raise ConfigurationError(
+            "CASEWORK_AUDIT_KEY_PREVIOUS must not repeat the current CASEWORK_AUDIT_KEY"
+        )
+    for name, value, low, high in (
+        ("consent_review_months", settings.consent_review_months, 1, 60),
+        ("consent_expiring_days", settings.consent_expiring_days, 1, 365),
+        ("lawful_basis_max_days", settings.lawful_basis_max_days, 1, 366),
+        ("lawful_basis_review_days", settings.lawful_basis_review_days, 1, 90),
+        ("break_glass_hours", settings.break_glass_hours, 1, 72),
+        ("trusted_proxy_hops", settings.trusted_proxy_hops, 0, 5),
+        ("audit_seal_delay_seconds", settings.audit_seal_delay_seconds, 1, 86_400),
+    ):
+        if not low <= value <= high:
+            raise ConfigurationError(f"{name} must be between {low} and {high}")
     materials = [settings.secret_key, settings.kek, settings.blind_index_key, settings.audit_key]
     if len({key.material for key in materials}) != len(materials):
         raise ConfigurationError("CASEWORK_* secrets must all be different keys")

@@ -7,7 +7,8 @@ import os
 import re
 import secrets
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -16,15 +17,22 @@ import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import Connection, text
+from sqlalchemy.orm import Session
 
 from casework import clock, migrate
-from casework.access.policy import PersonAccess, Viewer
+from casework.access.categories import ALL_CATEGORIES, Category
+from casework.access.policy import PersonAccess, Viewer, person_access
 from casework.access.roles import Role
 from casework.agencies.models import Agency, AgencyKind, Team, TeamMembership
 from casework.app import create_app
+from casework.audit.models import APPEND_ONLY_TABLES
 from casework.audit.recorder import SYSTEM
 from casework.auth import services as auth_services
+from casework.consent import services as consent_services
+from casework.consent.models import BasisKind, ConsentMethod, EmergencyReason
+from casework.consent.rules import SharingRules
+from casework.consent.services import BasisInput, ConsentInput, Recipient
 from casework.contacts import services as contact_services
 from casework.contacts.services import ContactInput
 from casework.db import Database
@@ -84,6 +92,28 @@ def empty_keystore(kit: SecurityKit) -> None:
             conn.execute(table.delete())
 
 
+@contextmanager
+def append_only_suspended(conn: Connection) -> Iterator[None]:
+    """Lift the audit tables' append-only triggers for the length of the block (as someone
+    with the database owner's rights could): test clean-up, and tests that tamper."""
+    if conn.dialect.name == "postgresql":
+        for table in APPEND_ONLY_TABLES:
+            conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
+        yield
+        for table in APPEND_ONLY_TABLES:
+            conn.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
+        return
+    triggers = conn.execute(
+        text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE :like"),
+        {"like": "%append_only%"},
+    ).all()
+    for name, _sql in triggers:
+        conn.execute(text(f'DROP TRIGGER "{name}"'))
+    yield
+    for _name, sql in triggers:
+        conn.execute(text(sql))
+
+
 def empty_all_tables(database: Database) -> None:
     tables = list(reversed(Base.metadata.sorted_tables))
     with database.engine.begin() as conn:
@@ -91,8 +121,9 @@ def empty_all_tables(database: Database) -> None:
             names = ", ".join(t.name for t in tables)
             conn.execute(text(f"TRUNCATE {names} CASCADE"))
         else:
-            for table in tables:
-                conn.execute(table.delete())
+            with append_only_suspended(conn):
+                for table in tables:
+                    conn.execute(table.delete())
 
 
 @pytest.fixture(autouse=True)
@@ -318,6 +349,104 @@ class Builders:
                     agency_only=agency_only,
                 ),
             )
+
+    # --- consent and other lawful bases (through the real services) -----------------------
+
+    def consent(
+        self,
+        person_id: uuid.UUID,
+        *,
+        by: MadeUser,
+        to: MadeUser | None = None,
+        kind: AgencyKind | None = None,
+        categories: Iterable[Category] = ALL_CATEGORIES,
+        given_on: date | None = None,
+        review_on: date | None = None,
+    ) -> uuid.UUID:
+        """Consent recorded by ``by``'s agency to share with ``to``'s agency (or a kind)."""
+        recipient = Recipient(agency_id=to.agency_id) if to else Recipient(agency_kind=kind)
+        with self.database.transaction() as db:
+            viewer = self.viewer(by)
+            return consent_services.record_consent(
+                db,
+                Vault(self.kit.keystore),
+                SYSTEM,
+                viewer,
+                self._access_of(db, viewer, person_id),
+                data=ConsentInput(
+                    recipient=recipient,
+                    categories=frozenset(categories),
+                    purpose="To coordinate support",
+                    given_on=given_on or clock.london_today(),
+                    method=ConsentMethod.VERBAL,
+                    review_on=review_on,
+                ),
+                rules=SharingRules.from_settings(self.kit.settings),
+            )
+
+    def basis(
+        self,
+        person_id: uuid.UUID,
+        *,
+        by: MadeUser,
+        to: MadeUser,
+        kind: BasisKind = BasisKind.SAFEGUARDING,
+        categories: Iterable[Category] = ALL_CATEGORIES,
+        ends_on: date | None = None,
+    ) -> uuid.UUID:
+        with self.database.transaction() as db:
+            viewer = self.viewer(by)
+            return consent_services.record_basis(
+                db,
+                Vault(self.kit.keystore),
+                SYSTEM,
+                viewer,
+                self._access_of(db, viewer, person_id),
+                data=BasisInput(
+                    kind=kind,
+                    recipient=Recipient(agency_id=to.agency_id),
+                    categories=frozenset(categories),
+                    justification="Risk of serious harm this week",
+                    ends_on=ends_on,
+                ),
+                rules=SharingRules.from_settings(self.kit.settings),
+            )
+
+    def withdraw(self, person_id: uuid.UUID, basis_id: uuid.UUID, *, by: MadeUser) -> None:
+        with self.database.transaction() as db:
+            viewer = self.viewer(by)
+            consent_services.withdraw(
+                db,
+                Vault(self.kit.keystore),
+                SYSTEM,
+                viewer,
+                self._access_of(db, viewer, person_id),
+                basis_id=basis_id,
+                on=clock.london_today(),
+                reason="Changed their mind",
+                expected_version=None,
+            )
+
+    def emergency(self, person_id: uuid.UUID, user: MadeUser) -> uuid.UUID:
+        with self.database.transaction() as db:
+            viewer = self.viewer(user)
+            return consent_services.start_emergency(
+                db,
+                Vault(self.kit.keystore),
+                SYSTEM,
+                viewer,
+                person_id=person_id,
+                access=person_access(db, viewer, person_id),
+                reason=EmergencyReason.RISK_TO_LIFE,
+                detail="Found unresponsive; ambulance called",
+                rules=SharingRules.from_settings(self.kit.settings),
+            )
+
+    @staticmethod
+    def _access_of(db: Session, viewer: Viewer, person_id: uuid.UUID) -> PersonAccess:
+        access = person_access(db, viewer, person_id)
+        assert access is not None, "the recording agency must see the person"
+        return access
 
 
 @pytest.fixture

@@ -1,32 +1,66 @@
-"""The access policy: may this user read this item of this person's information now?
+"""The access policy: may this user do this to this category of this person's information now?
 
-One place decides, in two forms that must agree (a test checks they do): a Python predicate
-for a single record and a SQL filter for lists. DECISIONS §3 gives the rule; issue 3 lays its
-first part (involvement, without consent); issue 4 adds consent, other lawful bases and
-break-glass here and nowhere else.
+One place decides (DECISIONS §3), in two forms that must agree (tests check they do): Python
+predicates for a single record and SQL filters for lists.
 
-* A person is **visible** to a user when the user holds a case role and the user's agency has
-  an open involvement with the person, or created the record. Otherwise the person answers 404.
-* An **item** (an involvement, contact, alert, need, note, timeline entry) recorded by agency R
-  with category C and a "my agency only" mark is readable when the user's roles may read C and
-  either R is the user's agency (rule 1), or the item is not "my agency only" and the user's
-  agency is involved with the person (rule 2; consent from issue 4).
+* **What the viewer's agency is to a person** (:class:`PersonAccess`, from
+  :func:`person_access` for one person or :func:`accesses` for many): whether it is involved
+  (an open involvement), whether it created the record, whether this user holds an active
+  emergency access, and — the heart of rule 2 — the categories of *other* agencies' items it
+  may read now (``shared``): identity and contact when involved or the creator; whatever
+  consent or another lawful basis **in force today** names the agency (or its kind) for, when
+  involved; everything during an emergency access.
+* **A person is visible** when the viewer has a case role and its agency is involved or created
+  the record, or the user holds an active emergency access. Otherwise the person answers 404.
+* **An item** (an involvement, contact, alert, need, note, timeline entry, ...) recorded by
+  agency R with category C and a "my agency only" mark is readable when the viewer's roles may
+  read C, and either R is the viewer's agency (rule 1), or the item is not "my agency only" and
+  C is in ``shared`` (rules 2 and 3). :func:`may_read` answers for one item; :func:`readable`
+  (one person) and :func:`readable_across` (many people) are the same rule as SQL filters.
+
+"Now" is the injectable clock (``casework.clock``), and "today" is the date in Europe/London:
+withdrawal, expiry and the end of an emergency access take effect on the very next request.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from enum import StrEnum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, exists, false, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    exists,
+    false,
+    literal,
+    or_,
+    select,
+    true,
+    tuple_,
+)
 from sqlalchemy.orm import QueryableAttribute, Session
 
-from casework.access.categories import Category, categories_for
+from casework.access.categories import ALL_CATEGORIES, Category, categories_for
 from casework.access.roles import CASE_ROLES, Role
 from casework.agencies.models import AgencyKind
+from casework.clock import to_london, utcnow
+from casework.consent.models import (
+    EmergencyAccess,
+    ReviewState,
+    SharingBasis,
+    SharingBasisCategory,
+)
 from casework.family.models import Involvement
 from casework.people.models import Person
+
+#: Roles that may open a record in an emergency (DECISIONS §3 rule 3).
+EMERGENCY_ROLES = frozenset({Role.WORKER, Role.ASSESSOR, Role.MANAGER})
+#: Roles that may record consent or another lawful basis for their involved agency.
+BASIS_ROLES = EMERGENCY_ROLES
 
 
 @dataclass(frozen=True)
@@ -46,21 +80,86 @@ class Viewer:
     def works_with_cases(self) -> bool:
         return bool(self.roles & CASE_ROLES)
 
+    @property
+    def governance(self) -> bool:
+        """Information governance: consent and basis records, audit and review queues."""
+        return Role.INFORMATION_GOVERNANCE in self.roles
+
 
 @dataclass(frozen=True)
 class PersonAccess:
-    """What the viewer's agency is to one visible person."""
+    """What the viewer's agency (and, for emergency access, the user) is to one person."""
 
     person_id: uuid.UUID
     #: The agency has an open involvement with the person.
     involved: bool
     #: The agency created the record (it keeps reading identity under rule 1).
     creator: bool
+    #: Categories of other agencies' items the viewer may read now (rules 2 and 3).
+    shared: frozenset[Category] = field(default=frozenset())
+    #: The user's active emergency access to this person, and when it ends.
+    emergency_access_id: uuid.UUID | None = None
+    emergency_until: datetime | None = None
+
+    @property
+    def emergency(self) -> bool:
+        return self.emergency_access_id is not None
+
+    @property
+    def visible(self) -> bool:
+        return self.involved or self.creator or self.emergency
 
 
-def _open_involvement_of(
-    agency_id: uuid.UUID, person_col: QueryableAttribute[uuid.UUID]
-) -> ColumnElement[bool]:
+def shared_categories(
+    *, involved: bool, creator: bool, covered: Iterable[Category], emergency: bool
+) -> frozenset[Category]:
+    """Rule 2 and rule 3 as one set: the categories of other agencies' items readable now."""
+    if emergency:
+        return ALL_CATEGORIES
+    shared: set[Category] = set()
+    if involved or creator:
+        shared.add(Category.IDENTITY)
+    if involved:
+        shared.update(covered)
+    return frozenset(shared)
+
+
+# --- consent and other lawful bases in force ------------------------------------------------
+
+
+def bases_in_force(
+    person_col: Any, agency_id: Any, agency_kind: Any, today: Any
+) -> list[ColumnElement[bool]]:
+    """Conditions on ``SharingBasis``: in force on ``today`` for that person and agency.
+
+    Consent: given on or before today, not withdrawn, not superseded, and today on or before
+    its review date. Another basis: from when it was recorded until its end date, unless ended
+    early, superseded or rejected by information governance.
+    """
+    return [
+        SharingBasis.person_id == person_col,
+        or_(SharingBasis.agency_id == agency_id, SharingBasis.agency_kind == agency_kind),
+        SharingBasis.starts_on <= today,
+        SharingBasis.ends_on >= today,
+        SharingBasis.withdrawn_at.is_(None),
+        SharingBasis.superseded_at.is_(None),
+        or_(
+            SharingBasis.review_state.is_(None),
+            SharingBasis.review_state != ReviewState.REJECTED,
+        ),
+    ]
+
+
+def _emergency_active(person_col: Any, user_id: Any, now: Any) -> list[ColumnElement[bool]]:
+    return [
+        EmergencyAccess.person_id == person_col,
+        EmergencyAccess.user_id == user_id,
+        EmergencyAccess.ended_at.is_(None),
+        EmergencyAccess.expires_at > now,
+    ]
+
+
+def _open_involvement(person_col: Any, agency_id: Any) -> ColumnElement[bool]:
     return exists().where(
         Involvement.person_id == person_col,
         Involvement.agency_id == agency_id,
@@ -68,42 +167,186 @@ def _open_involvement_of(
     )
 
 
-def visible_people(viewer: Viewer) -> ColumnElement[bool]:
-    """SQL filter on ``Person``: the people this viewer may see."""
-    if not viewer.works_with_cases:
-        return false()
-    return or_(
-        Person.created_by_agency_id == viewer.agency_id,
-        _open_involvement_of(viewer.agency_id, Person.id),
-    )
-
-
 _PERSON_ACCESS = select(
     Person.created_by_agency_id == bindparam("agency_id"),
-    exists().where(
-        Involvement.person_id == Person.id,
-        Involvement.agency_id == bindparam("agency_id"),
-        Involvement.ended_on.is_(None),
-    ),
+    _open_involvement(Person.id, bindparam("agency_id")),
+    select(EmergencyAccess.id)
+    .where(*_emergency_active(Person.id, bindparam("user_id"), bindparam("now")))
+    .order_by(EmergencyAccess.expires_at.desc())
+    .limit(1)
+    .scalar_subquery(),
 ).where(Person.id == bindparam("person_id"))
 
+_EMERGENCY_UNTIL = select(EmergencyAccess.expires_at).where(
+    EmergencyAccess.id == bindparam("access_id")
+)
 
-def person_access(db: Session, viewer: Viewer, person_id: uuid.UUID) -> PersonAccess | None:
+_COVERED = (
+    select(SharingBasisCategory.category)
+    .join(SharingBasis, SharingBasis.id == SharingBasisCategory.basis_id)
+    .where(
+        *bases_in_force(
+            bindparam("person_id"),
+            bindparam("agency_id"),
+            bindparam("agency_kind"),
+            bindparam("today"),
+        )
+    )
+    .distinct()
+)
+
+
+def _today(now: datetime) -> date:
+    return to_london(now).date()
+
+
+def person_access(
+    db: Session, viewer: Viewer, person_id: uuid.UUID, *, now: datetime | None = None
+) -> PersonAccess | None:
     """The single-record form of :func:`visible_people`: None when the person is not visible
     (or does not exist) — the caller answers 404 either way."""
     if not viewer.works_with_cases:
         return None
-    row = (
-        db.connection()
-        .execute(_PERSON_ACCESS, {"agency_id": viewer.agency_id, "person_id": person_id})
-        .first()
-    )
+    now = now or utcnow()
+    conn = db.connection()
+    row = conn.execute(
+        _PERSON_ACCESS,
+        {
+            "agency_id": viewer.agency_id,
+            "user_id": viewer.user_id,
+            "person_id": person_id,
+            "now": now,
+        },
+    ).first()
     if row is None:
         return None
-    creator, involved = bool(row[0]), bool(row[1])
-    if not (creator or involved):
+    creator, involved, emergency_id = bool(row[0]), bool(row[1]), row[2]
+    if not (creator or involved or emergency_id):
         return None
-    return PersonAccess(person_id=person_id, involved=involved, creator=creator)
+    covered: list[Category] = []
+    if involved and emergency_id is None:
+        covered = list(
+            conn.execute(
+                _COVERED,
+                {
+                    "person_id": person_id,
+                    "agency_id": viewer.agency_id,
+                    "agency_kind": viewer.agency_kind,
+                    "today": _today(now),
+                },
+            ).scalars()
+        )
+    until = None
+    if emergency_id is not None:
+        until = conn.execute(_EMERGENCY_UNTIL, {"access_id": emergency_id}).scalar_one()
+    return PersonAccess(
+        person_id=person_id,
+        involved=involved,
+        creator=creator,
+        shared=shared_categories(
+            involved=involved, creator=creator, covered=covered, emergency=emergency_id is not None
+        ),
+        emergency_access_id=emergency_id,
+        emergency_until=until,
+    )
+
+
+_INVOLVED_OF = select(Involvement.person_id).where(
+    Involvement.person_id.in_(bindparam("person_ids", expanding=True)),
+    Involvement.agency_id == bindparam("agency_id"),
+    Involvement.ended_on.is_(None),
+)
+_CREATED_OF = select(Person.id).where(
+    Person.id.in_(bindparam("person_ids", expanding=True)),
+    Person.created_by_agency_id == bindparam("agency_id"),
+)
+_EMERGENCIES_OF = select(
+    EmergencyAccess.person_id, EmergencyAccess.id, EmergencyAccess.expires_at
+).where(
+    *_emergency_active(EmergencyAccess.person_id, bindparam("user_id"), bindparam("now")),
+    EmergencyAccess.person_id.in_(bindparam("person_ids", expanding=True)),
+)
+_COVERED_OF = (
+    select(SharingBasis.person_id, SharingBasisCategory.category)
+    .join(SharingBasisCategory, SharingBasisCategory.basis_id == SharingBasis.id)
+    .where(
+        *bases_in_force(
+            SharingBasis.person_id,
+            bindparam("agency_id"),
+            bindparam("agency_kind"),
+            bindparam("today"),
+        ),
+        SharingBasis.person_id.in_(bindparam("person_ids", expanding=True)),
+    )
+    .distinct()
+)
+
+
+def accesses(
+    db: Session,
+    viewer: Viewer,
+    person_ids: Iterable[uuid.UUID],
+    *,
+    now: datetime | None = None,
+) -> dict[uuid.UUID, PersonAccess]:
+    """:func:`person_access` for many people in four queries (the visible ones only)."""
+    ids = list(set(person_ids))
+    if not ids or not viewer.works_with_cases:
+        return {}
+    now = now or utcnow()
+    conn = db.connection()
+    params = {
+        "person_ids": ids,
+        "agency_id": viewer.agency_id,
+        "agency_kind": viewer.agency_kind,
+        "user_id": viewer.user_id,
+        "now": now,
+        "today": _today(now),
+    }
+    involved = set(conn.execute(_INVOLVED_OF, params).scalars())
+    created = set(conn.execute(_CREATED_OF, params).scalars())
+    emergencies: dict[uuid.UUID, tuple[uuid.UUID, datetime]] = {}
+    for pid, access_id, until in conn.execute(_EMERGENCIES_OF, params):
+        if pid not in emergencies or until > emergencies[pid][1]:
+            emergencies[pid] = (access_id, until)
+    covered: dict[uuid.UUID, set[Category]] = {}
+    if involved:
+        for pid, category in conn.execute(_COVERED_OF, {**params, "person_ids": list(involved)}):
+            covered.setdefault(pid, set()).add(category)
+    found = {}
+    for pid in ids:
+        emergency = emergencies.get(pid)
+        if not (pid in involved or pid in created or emergency):
+            continue
+        found[pid] = PersonAccess(
+            person_id=pid,
+            involved=pid in involved,
+            creator=pid in created,
+            shared=shared_categories(
+                involved=pid in involved,
+                creator=pid in created,
+                covered=covered.get(pid, ()),
+                emergency=emergency is not None,
+            ),
+            emergency_access_id=emergency[0] if emergency else None,
+            emergency_until=emergency[1] if emergency else None,
+        )
+    return found
+
+
+def visible_people(viewer: Viewer, *, now: datetime | None = None) -> ColumnElement[bool]:
+    """SQL filter on ``Person``: the people this viewer may see (the list form of
+    :func:`person_access`)."""
+    if not viewer.works_with_cases:
+        return false()
+    return or_(
+        Person.created_by_agency_id == viewer.agency_id,
+        _open_involvement(Person.id, viewer.agency_id),
+        exists().where(*_emergency_active(Person.id, viewer.user_id, now or utcnow())),
+    )
+
+
+# --- items ------------------------------------------------------------------------------------
 
 
 def may_read(
@@ -119,70 +362,95 @@ def may_read(
         return False
     if agency_id == viewer.agency_id:
         return True
-    if category is Category.IDENTITY and not agency_only:
-        return access.involved or access.creator
-    return access.involved and not agency_only
-
-
-class Reach(StrEnum):
-    """How far the viewer's agency reaches into one person's items beyond its own (rule 2)."""
-
-    #: Involved: other agencies' items that are not "my agency only".
-    SHARED = "shared"
-    #: Created the record but not involved now: identity and contact only.
-    IDENTITY = "identity"
-    #: Its own items only.
-    OWN = "own"
-
-
-def reach(viewer: Viewer, access: PersonAccess) -> Reach:
-    if access.involved:
-        return Reach.SHARED
-    if access.creator and Category.IDENTITY in viewer.categories:
-        return Reach.IDENTITY
-    return Reach.OWN
+    return not agency_only and category in access.shared
 
 
 def readable(
-    reach_of: Reach,
     *,
     agency_col: QueryableAttribute[uuid.UUID],
     category_col: QueryableAttribute[Category],
     agency_only_col: QueryableAttribute[bool] | None = None,
 ) -> ColumnElement[bool]:
-    """SQL filter: the items of a person the viewer may read (the same rule as
-    :func:`may_read`). Its values are bind parameters, so a statement using it can be built
-    once per :class:`Reach` and reused: pass :func:`readable_params` when executing."""
+    """SQL filter: the items of one person the viewer may read (the same rule as
+    :func:`may_read`). Its values are bind parameters, so a statement using it is built once
+    and reused: pass :func:`readable_params` when executing."""
     shared: ColumnElement[bool] = true() if agency_only_col is None else agency_only_col.is_(False)
-    others: ColumnElement[bool]
-    if reach_of is Reach.SHARED:
-        others = shared
-    elif reach_of is Reach.IDENTITY:
-        others = and_(shared, category_col == Category.IDENTITY)
-    else:
-        others = false()
     return and_(
         category_col.in_(bindparam("readable_categories", expanding=True)),
-        or_(agency_col == bindparam("viewer_agency_id"), others),
+        or_(
+            agency_col == bindparam("viewer_agency_id"),
+            and_(shared, category_col.in_(bindparam("shared_categories", expanding=True))),
+        ),
     )
 
 
-def readable_params(viewer: Viewer) -> dict[str, object]:
+def readable_params(viewer: Viewer, access: PersonAccess) -> dict[str, object]:
     # An empty IN list matches nothing on every database (SQLAlchemy renders it safely).
     return {
         "readable_categories": sorted(viewer.categories),
         "viewer_agency_id": viewer.agency_id,
+        "shared_categories": sorted(access.shared),
     }
 
 
+def readable_across(
+    *,
+    person_col: QueryableAttribute[uuid.UUID],
+    agency_col: QueryableAttribute[uuid.UUID],
+    category_col: QueryableAttribute[Category],
+    agency_only_col: QueryableAttribute[bool] | None = None,
+) -> ColumnElement[bool]:
+    """:func:`readable` for items of many people: the shared categories are (person, category)
+    pairs from :func:`accesses`, passed by :func:`readable_across_params`."""
+    shared: ColumnElement[bool] = true() if agency_only_col is None else agency_only_col.is_(False)
+    return and_(
+        person_col.in_(bindparam("visible_people", expanding=True)),
+        category_col.in_(bindparam("readable_categories", expanding=True)),
+        or_(
+            agency_col == bindparam("viewer_agency_id"),
+            and_(
+                shared,
+                tuple_(person_col, category_col).in_(bindparam("shared_pairs", expanding=True)),
+            ),
+        ),
+    )
+
+
+def readable_across_params(
+    viewer: Viewer, people: Mapping[uuid.UUID, PersonAccess]
+) -> dict[str, object]:
+    readable_categories = viewer.categories
+    pairs = sorted(
+        (pid, category)
+        for pid, access in people.items()
+        for category in access.shared & readable_categories
+    )
+    return {
+        "visible_people": sorted(people),
+        "readable_categories": sorted(readable_categories),
+        "viewer_agency_id": viewer.agency_id,
+        # A pair that matches nothing keeps the IN list non-empty on every database.
+        "shared_pairs": pairs or [(uuid.UUID(int=0), Category.IDENTITY)],
+    }
+
+
+# --- actions ------------------------------------------------------------------------------------
+
+
 def may_add(viewer: Viewer, access: PersonAccess) -> bool:
-    """Add contacts, notes, alerts and needs: only when the viewer's agency is involved now (a
-    creator with no open involvement may read identity, and must join the family to add)."""
+    """Add alerts and needs: only when the viewer's agency is involved now (a creator with no
+    open involvement may read identity, and must join the family to add)."""
     return viewer.works_with_cases and access.involved
 
 
+def may_log_contact(viewer: Viewer, access: PersonAccess) -> bool:
+    """Log a contact and its note: when involved, or during an emergency access (rule 3)."""
+    return viewer.works_with_cases and (access.involved or access.emergency)
+
+
 def may_change_identity(viewer: Viewer, access: PersonAccess) -> bool:
-    """Identity and contact is one shared record: any involved agency may correct it."""
+    """Identity and contact is one shared record: any involved agency may correct it (never
+    under emergency access alone: that does not allow changing others' records)."""
     return (
         viewer.works_with_cases
         and Category.IDENTITY in viewer.categories
@@ -193,3 +461,75 @@ def may_change_identity(viewer: Viewer, access: PersonAccess) -> bool:
 def may_manage_family(viewer: Viewer, access: PersonAccess) -> bool:
     """Join the family, change the lead, end the viewer's own agency's involvement."""
     return viewer.works_with_cases and (access.involved or access.creator)
+
+
+def may_record_basis(viewer: Viewer, access: PersonAccess) -> bool:
+    """Record consent or another lawful basis: a worker, assessor or manager of an involved
+    agency (the people who talk with the person and act in an emergency)."""
+    return bool(viewer.roles & BASIS_ROLES) and access.involved
+
+
+def may_open_in_emergency(viewer: Viewer, access: PersonAccess | None) -> bool:
+    """Break-glass is open to workers, assessors and managers without full access already."""
+    if not viewer.roles & EMERGENCY_ROLES:
+        return False
+    return access is None or (not access.emergency and access.shared != ALL_CATEGORIES)
+
+
+# --- consent and basis records themselves ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BasisParties:
+    """Who a consent or basis record is about, for deciding who may see the record itself."""
+
+    agency_id: uuid.UUID | None
+    agency_kind: AgencyKind | None
+    recorded_by_agency_id: uuid.UUID
+
+
+def may_see_basis(viewer: Viewer, parties: BasisParties) -> bool:
+    """Consent and basis records are visible to the agency they name (or every agency of the
+    kind they name), the agency that recorded them, and information governance."""
+    if viewer.governance:
+        return True
+    if not viewer.works_with_cases:
+        return False
+    return (
+        parties.agency_id == viewer.agency_id
+        or parties.agency_kind == viewer.agency_kind
+        or parties.recorded_by_agency_id == viewer.agency_id
+    )
+
+
+def visible_bases(viewer: Viewer) -> ColumnElement[bool]:
+    """SQL filter on ``SharingBasis``: the records :func:`may_see_basis` allows."""
+    if viewer.governance:
+        return true()
+    if not viewer.works_with_cases:
+        return false()
+    return or_(
+        SharingBasis.agency_id == viewer.agency_id,
+        SharingBasis.agency_kind == literal(viewer.agency_kind.value),
+        SharingBasis.recorded_by_agency_id == viewer.agency_id,
+    )
+
+
+def may_change_basis(viewer: Viewer, parties: BasisParties, access: PersonAccess) -> bool:
+    """Correct or renew (supersede): only the agency that recorded it, while involved."""
+    return (
+        bool(viewer.roles & BASIS_ROLES)
+        and access.involved
+        and parties.recorded_by_agency_id == viewer.agency_id
+    )
+
+
+def may_withdraw_basis(viewer: Viewer, parties: BasisParties, access: PersonAccess) -> bool:
+    """Record a withdrawal (or an early end): any involved agency that can see the record —
+    a person may tell whichever worker they are with."""
+    return bool(viewer.roles & BASIS_ROLES) and access.involved and may_see_basis(viewer, parties)
+
+
+def may_review(viewer: Viewer) -> bool:
+    """Approve or reject another lawful basis; review an emergency access."""
+    return viewer.governance

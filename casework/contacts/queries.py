@@ -44,6 +44,7 @@ class ContactView:
     #: Newest first; only the revisions the viewer may read.
     revisions: list[NoteRevision]
     own: bool
+    category: Category
 
     @property
     def note(self) -> NoteRevision | None:
@@ -109,4 +110,5 @@ def contact_view(
         else "",
         revisions=revisions,
         own=contact.agency_id == viewer.agency_id,
+        category=contact.category,
     )

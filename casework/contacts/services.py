@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from casework.access.categories import Category
-from casework.access.policy import PersonAccess, Viewer, may_add
+from casework.access.policy import PersonAccess, Viewer, may_log_contact
 from casework.audit import recorder
 from casework.audit.recorder import Actor
 from casework.clock import utcnow
@@ -63,7 +63,7 @@ def log_contact(
     access: PersonAccess,
     data: ContactInput,
 ) -> uuid.UUID:
-    if not may_add(viewer, access):
+    if not may_log_contact(viewer, access):
         raise NotAllowed("contact")
     _check(data)
     worker_id = data.worker_id or viewer.user_id
@@ -114,6 +114,8 @@ def log_contact(
         "contact.logged",
         target_type="person",
         target_id=person_id,
+        categories=[category, *([Category.CASE_NOTES] if note else [])],
+        emergency_access_id=access.emergency_access_id,
         details={"contact_id": str(contact_id)},
     )
     return contact_id
@@ -163,7 +165,7 @@ def revise_note(
     contact = db.get(Contact, contact_id, with_for_update=True)
     if contact is None or contact.person_id != access.person_id:
         raise LookupError(str(contact_id))
-    if contact.agency_id != viewer.agency_id or not may_add(viewer, access):
+    if contact.agency_id != viewer.agency_id or not may_log_contact(viewer, access):
         raise NotAllowed("note")
     check_version(contact, expected_version)
     body = body.strip()

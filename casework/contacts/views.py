@@ -8,43 +8,39 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from casework.access.categories import Category
-from casework.access.policy import may_add
+from casework.access.policy import may_log_contact
 from casework.access.rules import CASE_WORK, access
 from casework.clock import london_datetime, london_today, to_london, utcnow
 from casework.contacts import queries, services
 from casework.contacts.forms import QuickLogForm, ReviseNoteForm
 from casework.contacts.services import ContactInput
 from casework.db import StaleVersion
-from casework.people import queries as people_queries
 from casework.people.codes import ContactKind, ContactOutcome
-from casework.people.queries import PersonHeader
 from casework.people.services import PersonError
 from casework.web import context
+from casework.web.audit import audit_read
+from casework.web.case import person_page
 from casework.web.errors import register_case_errors
 from casework.web.fields import parse_time
-from casework.web.forms import initial_data, show_error
+from casework.web.forms import initial_data, show_error, submitted
 
 bp = Blueprint("contacts", __name__, url_prefix="/people/<uuid:person_id>/contacts")
 register_case_errors(bp)
 
 
-def _header(person_id: uuid.UUID) -> PersonHeader:
-    return people_queries.person_header(context.db(), context.vault(), context.viewer(), person_id)
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @access(CASE_WORK)
 def quick_log(person_id: uuid.UUID) -> ResponseReturnValue:
-    header = _header(person_id)
+    header = person_page(person_id)
     viewer = context.viewer()
-    if not may_add(viewer, header.access):
+    if not may_log_contact(viewer, header.access):
         abort(403)
     now = to_london(utcnow())
     form = QuickLogForm(
         **initial_data(occurred_on=london_today(), occurred_time=now.strftime("%H:%M"))
     )
     can_write_notes = Category.CASE_NOTES in viewer.categories
-    if form.validate_on_submit() and form.occurred_on.data is not None:
+    if submitted(form) and form.occurred_on.data is not None:
         at = parse_time(form.occurred_time.data or "") or now.time().replace(
             second=0, microsecond=0
         )
@@ -81,17 +77,19 @@ def quick_log(person_id: uuid.UUID) -> ResponseReturnValue:
 @bp.route("/<uuid:contact_id>")
 @access(CASE_WORK)
 def view(person_id: uuid.UUID, contact_id: uuid.UUID) -> ResponseReturnValue:
-    header = _header(person_id)
+    header = person_page(person_id)
     contact = queries.contact_view(
         context.db(), context.vault(), context.viewer(), header.access, contact_id
     )
+    shown = [contact.category, *([Category.CASE_NOTES] if contact.revisions else [])]
+    audit_read("contact.viewed", categories=shown, details={"contact_id": str(contact_id)})
     return render_template("contacts/view.html", contact=contact, header=header)
 
 
 @bp.route("/<uuid:contact_id>/note", methods=["GET", "POST"])
 @access(CASE_WORK)
 def revise(person_id: uuid.UUID, contact_id: uuid.UUID) -> ResponseReturnValue:
-    header = _header(person_id)
+    header = person_page(person_id)
     viewer = context.viewer()
     contact = queries.contact_view(context.db(), context.vault(), viewer, header.access, contact_id)
     if not contact.own or Category.CASE_NOTES not in viewer.categories:
@@ -105,7 +103,7 @@ def revise(person_id: uuid.UUID, contact_id: uuid.UUID) -> ResponseReturnValue:
         )
     )
     status = 200
-    if form.validate_on_submit():
+    if submitted(form):
         try:
             services.revise_note(
                 context.db(),

@@ -12,7 +12,16 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
 from casework.access.categories import Category
-from casework.access.policy import PersonAccess, Viewer, may_read
+from casework.access.policy import (
+    PersonAccess,
+    Viewer,
+    accesses,
+    may_read,
+    readable,
+    readable_across,
+    readable_across_params,
+    readable_params,
+)
 from casework.agencies.models import Agency, AgencyKind, Team, TeamMembership
 from casework.contacts.models import Contact
 from casework.family.models import Involvement
@@ -41,6 +50,8 @@ class FamilyMember:
     closure_reason: ClosureReason | None
     last_contact: datetime | None
     own: bool
+    #: The category of the fact of this involvement (the agency kind's).
+    category: Category
 
 
 _family_worker = aliased(User)
@@ -66,7 +77,10 @@ _FAMILY = (
 )
 _FAMILY_LAST_CONTACTS = (
     select(Contact.agency_id, func.max(Contact.occurred_at))
-    .where(Contact.person_id == bindparam("person_id"))
+    .where(
+        Contact.person_id == bindparam("person_id"),
+        readable(agency_col=Contact.agency_id, category_col=Contact.category),
+    )
     .group_by(Contact.agency_id)
 )
 
@@ -80,10 +94,14 @@ def family(db: Session, viewer: Viewer, access: PersonAccess) -> list[FamilyMemb
     categories = information().agency_kinds
     last_contacts: dict[uuid.UUID, datetime] = {
         agency_id: at
-        for agency_id, at in conn.execute(_FAMILY_LAST_CONTACTS, {"person_id": access.person_id})
+        for agency_id, at in conn.execute(
+            _FAMILY_LAST_CONTACTS,
+            {"person_id": access.person_id, **readable_params(viewer, access)},
+        )
     }
     members = [
         FamilyMember(
+            category=categories[row.agency_kind],
             id=row.id,
             version=row.version,
             agency_id=row.agency_id,
@@ -173,8 +191,11 @@ _CASELOAD = (
 _LAST_CONTACTS = (
     select(Contact.person_id, func.max(Contact.occurred_at))
     .where(
-        Contact.person_id.in_(bindparam("person_ids", expanding=True)),
-        Contact.category.in_(bindparam("categories", expanding=True)),
+        readable_across(
+            person_col=Contact.person_id,
+            agency_col=Contact.agency_id,
+            category_col=Contact.category,
+        )
     )
     .group_by(Contact.person_id)
 )
@@ -197,7 +218,8 @@ def caseload(
     conn = db.connection()
     rows = conn.execute(_CASELOAD, {"worker_ids": worker_ids, "agency_id": viewer.agency_id}).all()
     person_ids = [row.person_id for row in rows]
-    last = _last_contacts(db, viewer, person_ids)
+    people = accesses(db, viewer, person_ids)
+    last = _last_contacts(db, viewer, people)
     vault.prefetch(person_ids)
     entries = [(row, open_names(vault, row.person_id, row.names_enc)) for row in rows]
     if sort is CaseloadSort.LAST_CONTACT:
@@ -213,13 +235,11 @@ def caseload(
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
     shown = entries[(page - 1) * per_page : page * per_page]
-    # Every person here has an open involvement of the viewer's agency (that is what a
-    # caseload is), so the policy's single-record answer is "involved" for each of them.
-    people = {
-        row.person_id: PersonAccess(row.person_id, involved=True, creator=False)
-        for row, _names in shown
-    }
-    alerts = alerts_for(db, viewer, people)
+    alerts = alerts_for(
+        db,
+        viewer,
+        {row.person_id: people[row.person_id] for row, _ in shown if row.person_id in people},
+    )
     return CaseloadPage(
         rows=[
             CaseloadRow(
@@ -242,19 +262,16 @@ def caseload(
 
 
 def _last_contacts(
-    db: Session, viewer: Viewer, person_ids: list[uuid.UUID]
+    db: Session, viewer: Viewer, people: dict[uuid.UUID, PersonAccess]
 ) -> dict[uuid.UUID, datetime]:
-    """Latest contact per person among those the viewer may read. The viewer's agency is
-    involved with everyone on its caseload, so a contact is readable when its category is."""
-    if not person_ids:
-        return {}
-    categories = sorted(viewer.categories - {Category.CASE_NOTES})
-    if not categories:
+    """Latest contact per person among those the viewer may read (the policy's list filter:
+    the viewer's agency's own contacts, and others' in categories shared with it now)."""
+    if not people:
         return {}
     return {
         pid: at
         for pid, at in db.connection().execute(
-            _LAST_CONTACTS, {"person_ids": person_ids, "categories": categories}
+            _LAST_CONTACTS, readable_across_params(viewer, people)
         )
     }
 

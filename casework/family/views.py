@@ -9,6 +9,8 @@ from flask.typing import ResponseReturnValue
 
 from casework.access.rules import CASE_WORK, access
 from casework.clock import london_today
+from casework.consent import queries as consent_queries
+from casework.consent.rules import SharingRules
 from casework.db import StaleVersion
 from casework.family import queries, services
 from casework.family.forms import (
@@ -18,20 +20,17 @@ from casework.family.forms import (
     MakeLeadForm,
 )
 from casework.family.queries import CaseloadSort, FamilyMember
-from casework.people import queries as people_queries
 from casework.people.codes import ClosureReason, FamilyRole
 from casework.people.queries import PersonHeader
 from casework.people.services import PersonError
 from casework.web import context
+from casework.web.audit import audit_read
+from casework.web.case import categories_of, person_page
 from casework.web.errors import register_case_errors
-from casework.web.forms import initial_data, show_error
+from casework.web.forms import initial_data, show_error, submitted
 
 bp = Blueprint("family", __name__)
 register_case_errors(bp)
-
-
-def _header(person_id: uuid.UUID) -> PersonHeader:
-    return people_queries.person_header(context.db(), context.vault(), context.viewer(), person_id)
 
 
 def _member(involvement_id: uuid.UUID, header: PersonHeader) -> FamilyMember:
@@ -45,10 +44,22 @@ def _member(involvement_id: uuid.UUID, header: PersonHeader) -> FamilyMember:
 @bp.route("/people/<uuid:person_id>/family")
 @access(CASE_WORK)
 def view(person_id: uuid.UUID) -> ResponseReturnValue:
-    header = _header(person_id)
-    members = queries.family(context.db(), context.viewer(), header.access)
+    header = person_page(person_id)
+    db, viewer = context.db(), context.viewer()
+    members = queries.family(db, viewer, header.access)
+    bases = consent_queries.bases_for_person(
+        db, viewer, person_id, SharingRules.from_settings(context.settings())
+    )
+    coverage = consent_queries.family_coverage(
+        bases, [(m.agency_id, m.agency_kind) for m in members if m.ended_on is None]
+    )
+    audit_read(
+        "family.viewed",
+        categories=categories_of(members) | {c for b in bases for c in b.categories},
+    )
     return render_template(
         "family/view.html",
+        coverage=coverage,
         members=members,
         open_members=[m for m in members if m.ended_on is None],
         ended_members=[m for m in members if m.ended_on is not None],
@@ -60,7 +71,7 @@ def view(person_id: uuid.UUID) -> ResponseReturnValue:
 @bp.route("/people/<uuid:person_id>/family/add", methods=["GET", "POST"])
 @access(CASE_WORK)
 def add(person_id: uuid.UUID) -> ResponseReturnValue:
-    header = _header(person_id)
+    header = person_page(person_id)
     db, viewer = context.db(), context.viewer()
     form = AddInvolvementForm(
         **initial_data(
@@ -75,7 +86,7 @@ def add(person_id: uuid.UUID) -> ResponseReturnValue:
     form.worker.choices = {"": "No named worker"} | {
         str(uid): name for uid, name in queries.agency_workers(db, viewer.agency_id)
     }
-    if form.validate_on_submit() and form.started_on.data is not None:
+    if submitted(form) and form.started_on.data is not None:
         agency_id = uuid.UUID(form.agency.data)
         worker_id = uuid.UUID(form.worker.data) if form.worker.data else None
         if worker_id is not None and agency_id != viewer.agency_id:
@@ -104,10 +115,10 @@ def add(person_id: uuid.UUID) -> ResponseReturnValue:
 @bp.route("/people/<uuid:person_id>/family/<uuid:involvement_id>/lead", methods=["POST"])
 @access(CASE_WORK)
 def make_lead(person_id: uuid.UUID, involvement_id: uuid.UUID) -> ResponseReturnValue:
-    header = _header(person_id)
+    header = person_page(person_id)
     _member(involvement_id, header)
     form = MakeLeadForm()
-    if not form.validate_on_submit():
+    if not submitted(form):
         abort(400)
     try:
         services.make_lead(
@@ -129,7 +140,7 @@ def make_lead(person_id: uuid.UUID, involvement_id: uuid.UUID) -> ResponseReturn
 @bp.route("/people/<uuid:person_id>/family/<uuid:involvement_id>/edit", methods=["GET", "POST"])
 @access(CASE_WORK)
 def edit(person_id: uuid.UUID, involvement_id: uuid.UUID) -> ResponseReturnValue:
-    header = _header(person_id)
+    header = person_page(person_id)
     member = _member(involvement_id, header)
     viewer = context.viewer()
     if not member.own or member.ended_on is not None:
@@ -142,7 +153,7 @@ def edit(person_id: uuid.UUID, involvement_id: uuid.UUID) -> ResponseReturnValue
     form.worker.choices = {"": "No named worker"} | {
         str(uid): name for uid, name in queries.agency_workers(context.db(), viewer.agency_id)
     }
-    if form.validate_on_submit():
+    if submitted(form):
         try:
             services.update_involvement(
                 context.db(),
@@ -167,12 +178,12 @@ def edit(person_id: uuid.UUID, involvement_id: uuid.UUID) -> ResponseReturnValue
 @bp.route("/people/<uuid:person_id>/family/<uuid:involvement_id>/end", methods=["GET", "POST"])
 @access(CASE_WORK)
 def end(person_id: uuid.UUID, involvement_id: uuid.UUID) -> ResponseReturnValue:
-    header = _header(person_id)
+    header = person_page(person_id)
     member = _member(involvement_id, header)
     if not member.own or member.ended_on is not None:
         abort(403)
     form = EndInvolvementForm(**initial_data(ended_on=london_today(), version=member.version))
-    if form.validate_on_submit() and form.ended_on.data is not None:
+    if submitted(form) and form.ended_on.data is not None:
         try:
             services.end_involvement(
                 context.db(),
@@ -215,6 +226,12 @@ def caseload() -> ResponseReturnValue:
         abort(404)
     workers = queries.team_members(db, team.id) if team else [viewer.user_id]
     page = queries.caseload(db, context.vault(), viewer, workers, sort=sort, page=page_number)
+    audit_read(
+        "caseload.viewed",
+        people=[row.person_id for row in page.rows],
+        categories=categories_of(*(row.alerts for row in page.rows)),
+        details={"team_id": str(team.id)} if team else None,
+    )
     return render_template(
         "family/caseload.html",
         page=page,

@@ -7,9 +7,13 @@ from flask.typing import ResponseReturnValue
 
 from casework.access.roles import Role
 from casework.access.rules import SIGNED_IN, access, roles
+from casework.consent import queries as consent_queries
+from casework.consent.rules import SharingRules
 from casework.family import queries as family_queries
 from casework.home import queries
 from casework.web import context
+from casework.web.audit import audit_read
+from casework.web.case import categories_of
 from casework.web.navigation import home_endpoint
 
 bp = Blueprint("home", __name__)
@@ -19,6 +23,10 @@ bp = Blueprint("home", __name__)
 @access(SIGNED_IN)
 def index() -> ResponseReturnValue:
     return redirect(url_for(home_endpoint(context.principal().roles)))
+
+
+def _rules() -> SharingRules:
+    return SharingRules.from_settings(context.settings())
 
 
 def _page(template: str, **extra: object) -> str:
@@ -34,9 +42,15 @@ def _page(template: str, **extra: object) -> str:
 @bp.route("/home/worker")
 @access(roles(Role.WORKER))
 def worker() -> ResponseReturnValue:
-    viewer = context.viewer()
-    page = family_queries.caseload(context.db(), context.vault(), viewer, [viewer.user_id])
-    return _page("home/worker.html", page=page, team=None)
+    viewer, db, vault = context.viewer(), context.db(), context.vault()
+    page = family_queries.caseload(db, vault, viewer, [viewer.user_id])
+    due = consent_queries.due_for_review(db, vault, viewer, _rules())
+    audit_read(
+        "caseload.viewed",
+        people=[row.person_id for row in page.rows] + [item.person_id for item in due],
+        categories=categories_of(*(row.alerts for row in page.rows)),
+    )
+    return _page("home/worker.html", page=page, team=None, due=due)
 
 
 @bp.route("/home/assessor")
@@ -63,6 +77,7 @@ def information_governance() -> ResponseReturnValue:
     return _page(
         "home/information_governance.html",
         security=queries.security_summary(context.db()),
+        reviews=consent_queries.review_counts(context.db(), _rules()),
     )
 
 

@@ -8,7 +8,7 @@ a page shows is decrypted.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -20,18 +20,17 @@ from sqlalchemy.orm import Session, aliased
 from casework.access.categories import Category
 from casework.access.policy import (
     PersonAccess,
-    Reach,
     Viewer,
+    accesses,
     may_read,
     person_access,
-    reach,
     readable,
     readable_params,
     visible_people,
 )
 from casework.agencies.models import Agency
+from casework.clock import utcnow
 from casework.contacts.models import Contact, Note
-from casework.family.models import Involvement
 from casework.people.codes import (
     ContactKind,
     ContactOutcome,
@@ -59,36 +58,6 @@ def access_or_404(db: Session, viewer: Viewer, person_id: uuid.UUID) -> PersonAc
 
 def is_visible(db: Session, viewer: Viewer, person_id: uuid.UUID) -> bool:
     return person_access(db, viewer, person_id) is not None
-
-
-def accesses(
-    db: Session, viewer: Viewer, person_ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, PersonAccess]:
-    """:func:`person_access` for many people in one query (the visible ones only)."""
-    ids = list(set(person_ids))
-    if not ids or not viewer.works_with_cases:
-        return {}
-    involved = set(
-        db.scalars(
-            select(Involvement.person_id).where(
-                Involvement.person_id.in_(ids),
-                Involvement.agency_id == viewer.agency_id,
-                Involvement.ended_on.is_(None),
-            )
-        )
-    )
-    created = set(
-        db.scalars(
-            select(Person.id).where(
-                Person.id.in_(ids), Person.created_by_agency_id == viewer.agency_id
-            )
-        )
-    )
-    return {
-        pid: PersonAccess(pid, involved=pid in involved, creator=pid in created)
-        for pid in ids
-        if pid in involved or pid in created
-    }
 
 
 # --- alerts ---------------------------------------------------------------------------------
@@ -180,6 +149,13 @@ class SearchCriteria:
     def empty(self) -> bool:
         return not (name_parts(self.name) or self.date_of_birth or self.identifier.strip())
 
+    @property
+    def specific(self) -> bool:
+        """Specific enough to reveal a match held elsewhere: a name with a date of birth, or
+        an identifier (a name alone would list strangers who sound alike)."""
+        with_name = bool(name_parts(self.name)) and self.date_of_birth is not None
+        return with_name or bool(self.identifier.strip())
+
 
 @dataclass(frozen=True)
 class SearchHit:
@@ -192,15 +168,30 @@ class SearchHit:
 
 
 @dataclass(frozen=True)
+class RevealedMatch:
+    """A matching person the viewer may not see: that they exist, with their name and date of
+    birth only, so that nobody creates a duplicate (DECISIONS §3; the reveal is audited)."""
+
+    id: uuid.UUID
+    name: str
+    date_of_birth: date | None
+
+
+@dataclass(frozen=True)
 class SearchResults:
     hits: list[SearchHit]
-    #: Matching people held only by other agencies (a count, nothing more).
+    #: How many matching people are held only by other agencies.
     elsewhere: int
     more: bool
+    #: Those people's names and dates of birth, when the search was specific enough (a name
+    #: with a date of birth, or an identifier); otherwise only the count above.
+    revealed: list[RevealedMatch] = field(default_factory=list)
 
 
 #: Candidates decrypted and ranked per search; more than this asks the user to narrow it.
 SEARCH_CANDIDATES = 200
+#: At most this many matches held elsewhere are revealed (name and date of birth) per search.
+REVEAL_LIMIT = 10
 
 
 def _matching(blind: BlindIndex, criteria: SearchCriteria) -> list[ColumnElement[bool]]:
@@ -252,13 +243,15 @@ def search_people(
     limit: int = 50,
 ) -> SearchResults:
     """People matching every term (names phonetically, date of birth and identifiers exactly),
-    best matches first: exact name parts rank above sound-alikes."""
+    best matches first: exact name parts rank above sound-alikes. Matches the viewer may not
+    see are counted, and revealed (name and date of birth only) when the search is specific."""
     if criteria.empty:
         return SearchResults([], 0, more=False)
     conditions = _matching(blind, criteria)
+    now = utcnow()
     rows = db.execute(
         select(Person.id, Person.names_enc, Person.details_enc, Person.year_of_birth)
-        .where(and_(*conditions), visible_people(viewer))
+        .where(and_(*conditions), visible_people(viewer, now=now))
         .limit(SEARCH_CANDIDATES + 1)
     ).all()
     more = len(rows) > SEARCH_CANDIDATES
@@ -266,6 +259,9 @@ def search_people(
     matched_ids = [row.id for row in rows]
     total = db.scalar(select(func.count(Person.id)).where(and_(*conditions))) or 0
     elsewhere = max(0, total - len(rows)) if not more else 0
+    revealed: list[RevealedMatch] = []
+    if elsewhere and criteria.specific and viewer.works_with_cases:
+        revealed = _reveal(db, vault, viewer, conditions, now)
     exact_tokens = {blind.token(TokenKind.NAME, part) for part in name_parts(criteria.name)}
     exact_counts: dict[uuid.UUID, int] = {}
     if exact_tokens and matched_ids:
@@ -278,7 +274,7 @@ def search_people(
         ):
             exact_counts[pid] = exact_counts.get(pid, 0) + 1
     vault.prefetch(matched_ids)
-    people = accesses(db, viewer, matched_ids)
+    people = accesses(db, viewer, matched_ids, now=now)
     alerts = alerts_for(db, viewer, people)
     hits = []
     for row in rows:
@@ -295,7 +291,60 @@ def search_people(
             )
         )
     hits.sort(key=lambda hit: (-hit.exact, hit.names.sort_key))
-    return SearchResults(hits[:limit], elsewhere, more=more or len(hits) > limit)
+    return SearchResults(hits[:limit], elsewhere, more=more or len(hits) > limit, revealed=revealed)
+
+
+def _reveal(
+    db: Session,
+    vault: Vault,
+    viewer: Viewer,
+    conditions: list[ColumnElement[bool]],
+    now: datetime,
+) -> list[RevealedMatch]:
+    rows = db.execute(
+        select(Person.id, Person.names_enc, Person.details_enc)
+        .where(and_(*conditions), ~visible_people(viewer, now=now))
+        .limit(REVEAL_LIMIT)
+    ).all()
+    vault.prefetch([row.id for row in rows])
+    found = []
+    for row in rows:
+        names = open_names(vault, row.id, row.names_enc)
+        details = open_details(vault, row.id, row.details_enc)
+        found.append(RevealedMatch(row.id, names.full, details.date_of_birth))
+    found.sort(key=lambda match: match.name.lower())
+    return found
+
+
+def find_any(
+    db: Session,
+    vault: Vault,
+    blind: BlindIndex,
+    viewer: Viewer,
+    criteria: SearchCriteria,
+    *,
+    limit: int = 50,
+) -> list[RevealedMatch]:
+    """Information governance finds anyone (name and date of birth only) to answer a subject
+    access request or check who has seen a record; case content stays out of reach."""
+    if criteria.empty or not viewer.governance:
+        return []
+    rows = db.execute(
+        select(Person.id, Person.names_enc, Person.details_enc)
+        .where(and_(*_matching(blind, criteria)))
+        .limit(limit)
+    ).all()
+    vault.prefetch([row.id for row in rows])
+    found = [
+        RevealedMatch(
+            row.id,
+            open_names(vault, row.id, row.names_enc).full,
+            open_details(vault, row.id, row.details_enc).date_of_birth,
+        )
+        for row in rows
+    ]
+    found.sort(key=lambda match: match.name.lower())
+    return found
 
 
 def likely_duplicates(
@@ -313,13 +362,21 @@ def likely_duplicates(
         if value.strip()
     ]
     hits: dict[uuid.UUID, SearchHit] = {}
+    revealed: dict[uuid.UUID, RevealedMatch] = {}
     elsewhere = 0
     for criteria in searches:
         found = search_people(db, vault, blind, viewer, criteria, limit=10)
         for hit in found.hits:
             hits.setdefault(hit.id, hit)
-        elsewhere = max(elsewhere, found.elsewhere)
-    return SearchResults(list(hits.values())[:10], elsewhere, more=len(hits) > 10)
+        for match in found.revealed:
+            revealed.setdefault(match.id, match)
+        elsewhere = max(elsewhere, found.elsewhere, len(revealed))
+    return SearchResults(
+        list(hits.values())[:10],
+        elsewhere,
+        more=len(hits) > 10,
+        revealed=list(revealed.values())[:REVEAL_LIMIT],
+    )
 
 
 # --- one person -----------------------------------------------------------------------------
@@ -471,10 +528,8 @@ _actor = aliased(User)
 _contact_worker = aliased(User)
 
 
-@lru_cache(maxsize=16)
-def _timeline_statement(
-    reach_of: Reach, with_kinds: bool, with_agency: bool
-) -> Select[*tuple[Any, ...]]:
+@lru_cache(maxsize=4)
+def _timeline_statement(with_kinds: bool, with_agency: bool) -> Select[*tuple[Any, ...]]:
     """The timeline query for one shape, built once: values are bind parameters."""
     statement: Select[*tuple[Any, ...]] = (
         select(
@@ -513,7 +568,6 @@ def _timeline_statement(
         .where(
             TimelineEntry.person_id == bindparam("person_id"),
             readable(
-                reach_of,
                 agency_col=TimelineEntry.agency_id,
                 category_col=TimelineEntry.category,
                 agency_only_col=TimelineEntry.agency_only,
@@ -542,14 +596,12 @@ def timeline(
 ) -> TimelinePage:
     """A page of the person's chronology, newest first, filtered by the access policy; only
     the contacts and notes on the page are decrypted."""
-    statement = _timeline_statement(
-        reach(viewer, access), bool(filters.kinds), filters.agency_id is not None
-    )
+    statement = _timeline_statement(bool(filters.kinds), filters.agency_id is not None)
     params: dict[str, object] = {
         "person_id": access.person_id,
         "limit": per_page + 1,
         "offset": (page - 1) * per_page,
-        **readable_params(viewer),
+        **readable_params(viewer, access),
     }
     if filters.kinds:
         params["kinds"] = list(filters.kinds)
@@ -601,31 +653,30 @@ def timeline_agencies(
     db: Session, viewer: Viewer, access: PersonAccess
 ) -> list[tuple[uuid.UUID, str]]:
     """Agencies with entries on this person's timeline that the viewer may read (filter list)."""
-    statement = _timeline_agencies_statement(reach(viewer, access))
     rows = (
         db.connection()
-        .execute(statement, {"person_id": access.person_id, **readable_params(viewer)})
+        .execute(
+            _TIMELINE_AGENCIES,
+            {"person_id": access.person_id, **readable_params(viewer, access)},
+        )
         .all()
     )
     return [(row.id, row.name) for row in rows]
 
 
-@lru_cache(maxsize=4)
-def _timeline_agencies_statement(reach_of: Reach) -> Select[*tuple[Any, ...]]:
-    return (
-        select(Agency.id, Agency.name)
-        .where(
-            Agency.id.in_(
-                select(TimelineEntry.agency_id).where(
-                    TimelineEntry.person_id == bindparam("person_id"),
-                    readable(
-                        reach_of,
-                        agency_col=TimelineEntry.agency_id,
-                        category_col=TimelineEntry.category,
-                        agency_only_col=TimelineEntry.agency_only,
-                    ),
-                )
+_TIMELINE_AGENCIES = (
+    select(Agency.id, Agency.name)
+    .where(
+        Agency.id.in_(
+            select(TimelineEntry.agency_id).where(
+                TimelineEntry.person_id == bindparam("person_id"),
+                readable(
+                    agency_col=TimelineEntry.agency_id,
+                    category_col=TimelineEntry.category,
+                    agency_only_col=TimelineEntry.agency_only,
+                ),
             )
         )
-        .order_by(Agency.name)
     )
+    .order_by(Agency.name)
+)

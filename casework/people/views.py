@@ -10,6 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 
 from casework.access.categories import Category
+from casework.access.policy import may_open_in_emergency
 from casework.access.rules import CASE_WORK, access
 from casework.db import StaleVersion
 from casework.family import queries as family_queries
@@ -24,12 +25,14 @@ from casework.people.forms import (
     NewPersonForm,
     SearchForm,
 )
-from casework.people.queries import PersonHeader, SearchCriteria, TimelineFilter
+from casework.people.queries import SearchCriteria, TimelineFilter
 from casework.people.records import PersonFields
 from casework.people.services import NewInvolvement, PersonError
 from casework.web import context
+from casework.web.audit import audit_read
+from casework.web.case import categories_of, person_page
 from casework.web.errors import register_case_errors
-from casework.web.forms import initial_data, show_error
+from casework.web.forms import initial_data, show_error, submitted
 
 bp = Blueprint("people", __name__, url_prefix="/people")
 register_case_errors(bp)
@@ -50,10 +53,6 @@ FIELD_LABELS = {
     "address": "Address",
     "postcode": "Postcode",
 }
-
-
-def _header(person_id: uuid.UUID) -> PersonHeader:
-    return queries.person_header(context.db(), context.vault(), context.viewer(), person_id)
 
 
 # --- search and create ----------------------------------------------------------------------
@@ -79,11 +78,13 @@ def search() -> ResponseReturnValue:
             results = queries.search_people(
                 context.db(), context.vault(), context.kit().blind_index, context.viewer(), criteria
             )
+            _audit_matches("people.searched", results)
     return render_template(
         "people/search.html",
         form=form if searched else SearchForm(request.args),
         results=results,
         searched=searched,
+        emergency_allowed=may_open_in_emergency(context.viewer(), None),
     )
 
 
@@ -94,7 +95,7 @@ def create() -> ResponseReturnValue:
     if Category.HOUSING not in context.viewer().categories:
         del form.housing_status
     duplicates = None
-    if form.validate_on_submit():
+    if submitted(form):
         fields = form.to_fields()
         db = context.db()
         if form.confirmed.data != "yes":
@@ -102,6 +103,7 @@ def create() -> ResponseReturnValue:
                 db, context.vault(), context.kit().blind_index, context.viewer(), fields
             )
             if duplicates.hits or duplicates.elsewhere:
+                _audit_matches("people.duplicates_shown", duplicates)
                 form.confirmed.data = "yes"
                 form.submit.label.text = "Create a new record"
                 return render_template("people/create.html", form=form, duplicates=duplicates)
@@ -126,6 +128,17 @@ def create() -> ResponseReturnValue:
     return render_template("people/create.html", form=form, duplicates=duplicates)
 
 
+def _audit_matches(action: str, results: queries.SearchResults) -> None:
+    """A search shows the people it found and reveals (name and date of birth only) those
+    held by other agencies: both are audited, the reveal marked as such."""
+    audit_read(
+        action,
+        people=[hit.id for hit in results.hits],
+        revealed=[match.id for match in results.revealed],
+        categories=categories_of(*(hit.alerts for hit in results.hits)),
+    )
+
+
 # --- one person -----------------------------------------------------------------------------
 
 
@@ -136,12 +149,27 @@ def view(person_id: uuid.UUID) -> ResponseReturnValue:
     record = queries.person_record(db, vault, viewer, person_id)
     members = family_queries.family(db, viewer, record.access)
     recent = queries.timeline(db, vault, viewer, record.access, per_page=5)
+    shown = categories_of(record.alerts, record.needs, members, recent.items)
+    if record.housing_status is not None:
+        shown.add(Category.HOUSING)
+    if any(item.note for item in recent.items):
+        shown.add(Category.CASE_NOTES)
+    audit_read("person.viewed", access=record.access, categories=shown)
     return render_template(
         "people/view.html",
         record=record,
         header=record.header,
         family=members,
         recent=recent,
+    )
+
+
+def _audit_record(record: queries.PersonRecord, *extra: Category) -> None:
+    """A form page about one person shows their header and identity details."""
+    audit_read(
+        f"read.{request.endpoint}",
+        access=record.access,
+        categories=categories_of(record.alerts) | set(extra),
     )
 
 
@@ -164,6 +192,7 @@ def edit(person_id: uuid.UUID) -> ResponseReturnValue:
     record = queries.person_record(db, vault, viewer, person_id)
     form = EditPersonForm(**initial_data(**EditPersonForm.data_from(record.fields, record.version)))
     may_read_housing = Category.HOUSING in viewer.categories
+    _audit_record(record, Category.HOUSING if may_read_housing else Category.IDENTITY)
     if not may_read_housing:
         del form.housing_status
     baseline = (
@@ -173,7 +202,7 @@ def edit(person_id: uuid.UUID) -> ResponseReturnValue:
     )
     conflict: list[dict[str, str]] = []
     status = 200
-    if form.validate_on_submit():
+    if submitted(form):
         try:
             changed = services.update_person(
                 db,
@@ -242,11 +271,11 @@ def _what_changed(
 @bp.route("/<uuid:person_id>/alerts/new", methods=["GET", "POST"])
 @access(CASE_WORK)
 def add_alert(person_id: uuid.UUID) -> ResponseReturnValue:
-    header = _header(person_id)
+    header = person_page(person_id)
     viewer = context.viewer()
     form = AlertForm()
     form.set_choices(set(viewer.categories))
-    if form.validate_on_submit():
+    if submitted(form):
         try:
             services.raise_alert(
                 context.db(),
@@ -268,9 +297,9 @@ def add_alert(person_id: uuid.UUID) -> ResponseReturnValue:
 @bp.route("/<uuid:person_id>/alerts/<uuid:alert_id>/end", methods=["POST"])
 @access(CASE_WORK)
 def end_alert(person_id: uuid.UUID, alert_id: uuid.UUID) -> ResponseReturnValue:
-    header = _header(person_id)
+    header = person_page(person_id)
     form = EndAlertForm()
-    if not form.validate_on_submit():
+    if not submitted(form):
         abort(400)
     try:
         services.end_alert(context.db(), context.actor(), context.viewer(), header.access, alert_id)
@@ -285,9 +314,10 @@ def end_alert(person_id: uuid.UUID, alert_id: uuid.UUID) -> ResponseReturnValue:
 def edit_needs(person_id: uuid.UUID) -> ResponseReturnValue:
     db, vault, viewer = context.db(), context.vault(), context.viewer()
     record = queries.person_record(db, vault, viewer, person_id)
+    _audit_record(record, *(need.category for need in record.needs))
     form = NeedsForm(**initial_data(needs=[need.code for need in record.needs]))
     form.needs.choices = {need.code: need.label for need in record.editable_needs}
-    if form.validate_on_submit():
+    if submitted(form):
         try:
             services.set_needs(
                 db, context.actor(), viewer, record.access, set(form.needs.data or [])
@@ -307,8 +337,9 @@ def record_death(person_id: uuid.UUID) -> ResponseReturnValue:
     record = queries.person_record(db, vault, viewer, person_id)
     if record.died_on is not None:
         abort(404)
+    _audit_record(record)
     form = DeathForm(**initial_data(version=record.version))
-    if form.validate_on_submit() and form.died_on.data is not None:
+    if submitted(form) and form.died_on.data is not None:
         try:
             services.record_death(
                 db,
@@ -341,7 +372,7 @@ def record_death(person_id: uuid.UUID) -> ResponseReturnValue:
 @bp.route("/<uuid:person_id>/timeline")
 @access(CASE_WORK)
 def timeline(person_id: uuid.UUID) -> ResponseReturnValue:
-    header = _header(person_id)
+    header = person_page(person_id)
     db, viewer = context.db(), context.viewer()
     page = request.args.get("page", 1, type=int)
     if page < 1 or page > 10_000:
@@ -358,6 +389,10 @@ def timeline(person_id: uuid.UUID) -> ResponseReturnValue:
         filters=TimelineFilter(kinds=kinds, agency_id=agency_id),
         page=page,
     )
+    shown = categories_of(header.alerts, result.items)
+    if any(item.note for item in result.items):
+        shown.add(Category.CASE_NOTES)
+    audit_read("person.timeline_viewed", access=header.access, categories=shown)
     return render_template(
         "people/timeline.html",
         timeline=result,

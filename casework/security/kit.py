@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from casework.security.blind_index import BlindIndex
 from casework.security.crypto import Cipher, CipherRing, derive_key
 from casework.security.keystore import Keystore
+from casework.security.macs import MacKeyring
 from casework.security.passwords import PasswordHashing
 from casework.security.tokens import keyed_hash
 from casework.settings import SecretKey, Settings
@@ -23,6 +24,8 @@ class SecurityKit:
     keystore: Keystore
     #: Keyed search tokens over names, dates of birth and identifiers.
     blind_index: BlindIndex
+    #: MACs of audit rows and seals.
+    audit_keys: MacKeyring
 
     def identifier_hmac(self, identifier: str) -> str:
         return keyed_hash(self._identifier_key, identifier.strip().lower())
@@ -43,4 +46,5 @@ def build_kit(settings: Settings) -> SecurityKit:
         _identifier_key=derive_key(settings.blind_index_key.material, "casework:login-identifier"),
         keystore=Keystore(settings),
         blind_index=BlindIndex(settings.blind_index_key),
+        audit_keys=MacKeyring(settings.audit_key, settings.previous_audit_keys),
     )

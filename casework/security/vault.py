@@ -21,6 +21,9 @@ class Vault:
     def __init__(self, keystore: Keystore) -> None:
         self._keystore = keystore
         self._ciphers: dict[uuid.UUID, Cipher] = {}
+        #: The people whose values this vault has decrypted: a request audits every one of
+        #: them (``casework.web.audit``), whether or not its view declared the read.
+        self.opened: set[uuid.UUID] = set()
 
     def new_person(self, person_id: uuid.UUID) -> None:
         """Create (and commit, in the keystore) the data key of a new person."""
@@ -57,6 +60,7 @@ class Vault:
     def open(
         self, person_id: uuid.UUID, table: str, column: str, row_id: object, blob: bytes
     ) -> str:
+        self.opened.add(person_id)
         return (
             self._cipher(person_id)
             .decrypt(blob, associated_data(table, column, row_id))

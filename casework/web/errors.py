@@ -68,24 +68,38 @@ def init_errors(app: Flask) -> None:
 def register_case_errors(blueprint: Blueprint) -> None:
     """How the case-record blueprints answer the policy's and the vault's refusals: a person
     or item the user may not see is a 404 exactly like a missing one; a visible record with a
-    refused action is a 403; a ciphertext that fails to decrypt (moved or damaged) is a 500
-    that says so, logged without the value."""
+    refused action is a 403; both are audited (with the person in the URL, if any). A
+    ciphertext that fails to decrypt (moved or damaged) is a 500 that says so, logged without
+    the value."""
     from casework.people.queries import NotFoundError
     from casework.people.services import NotAllowed
     from casework.security.vault import DecryptionError, KeyMissing
+    from casework.web.audit import audit_refusal, person_in_url
+
+    def refused(status: int, reason: str) -> Response:
+        audit_refusal(reason, person_id=person_in_url())
+        return render_error(status)
 
     @blueprint.errorhandler(NotFoundError)
     def _not_found(_error: NotFoundError) -> Response:
-        return render_error(404)
+        return refused(404, "not_found")
 
     @blueprint.errorhandler(NotAllowed)
     def _not_allowed(_error: NotAllowed) -> Response:
-        return render_error(403)
+        return refused(403, "not_allowed")
+
+    @blueprint.errorhandler(404)
+    def _http_not_found(_error: HTTPException) -> Response:
+        return refused(404, "not_found")
+
+    @blueprint.errorhandler(403)
+    def _http_forbidden(_error: HTTPException) -> Response:
+        return refused(403, "not_allowed")
 
     @blueprint.errorhandler(KeyMissing)
     def _key_missing(_error: KeyMissing) -> Response:
         log.warning("no data key for a person on %s", request.endpoint)
-        return render_error(404)
+        return refused(404, "no_key")
 
     @blueprint.errorhandler(DecryptionError)
     def _undecryptable(_error: DecryptionError) -> Response:

@@ -7,6 +7,8 @@ from typing import Any
 from flask import request
 from flask_wtf import FlaskForm
 
+from casework.web.audit import audit_refusal, person_in_url
+
 
 def show_error(form: FlaskForm, error: Exception) -> None:
     """Put a service's refusal on the form field it names (else on the form's button)."""
@@ -18,6 +20,7 @@ def show_error(form: FlaskForm, error: Exception) -> None:
         field = getattr(form, name, None)
         if field is not None:
             field.errors = [message]
+            audit_refusal("refused", person_id=person_in_url(), details={"fields": [name]})
             return
     raise error
 
@@ -26,3 +29,15 @@ def initial_data(**data: Any) -> dict[str, Any]:
     """Initial form data, for GET only: on POST only what was sent counts (a missing
     ``version`` must fail, never fall back to the current one)."""
     return {"data": data} if request.method == "GET" else {}
+
+
+def submitted(form: FlaskForm) -> bool:
+    """``validate_on_submit``, and a refused submission is audited (the names of the fields
+    in error, never what was typed), as DECISIONS §3 asks of every refusal."""
+    if form.validate_on_submit():
+        return True
+    if request.method == "POST" and form.errors:
+        audit_refusal(
+            "invalid_form", person_id=person_in_url(), details={"fields": sorted(form.errors)}
+        )
+    return False

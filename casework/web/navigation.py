@@ -12,6 +12,8 @@ class NavItem:
     text: str
     endpoint: str
     roles: frozenset[Role]  # empty = every signed-in user
+    #: Endpoint prefixes where the item shows as current (default: its blueprint's).
+    active_for: tuple[str, ...] = ()
 
 
 NAV_ITEMS = (
@@ -21,6 +23,24 @@ NAV_ITEMS = (
         "Find a person",
         "people.search",
         frozenset({Role.WORKER, Role.ASSESSOR, Role.MANAGER, Role.CUSTODY_OFFICER}),
+    ),
+    NavItem(
+        "Review queue",
+        "consent.review_queue",
+        frozenset({Role.INFORMATION_GOVERNANCE}),
+        active_for=("consent.review_",),
+    ),
+    NavItem(
+        "Find records",
+        "audit.find_person",
+        frozenset({Role.INFORMATION_GOVERNANCE}),
+        active_for=("audit.find_person", "audit.person", "audit.access_log"),
+    ),
+    NavItem(
+        "Audit log",
+        "audit.search",
+        frozenset({Role.INFORMATION_GOVERNANCE}),
+        active_for=("audit.search",),
     ),
     NavItem("Users", "users.list_users", frozenset({Role.ADMIN})),
     NavItem("Agencies", "agencies.list_agencies", frozenset({Role.ADMIN})),

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from casework.access.policy import Viewer
@@ -15,6 +15,7 @@ from casework.agencies.models import Agency, AgencyKind
 from casework.auth.models import UserSession
 from casework.auth.services import LoadedSession, SessionState, needs_touch, session_state
 from casework.clock import utcnow
+from casework.consent.models import EmergencyAccess
 from casework.security.kit import SecurityKit
 from casework.security.tokens import token_hash
 from casework.users.models import User, UserRole
@@ -42,6 +43,8 @@ class Principal:
     #: The last activity the database holds once the gate is done with this request: now if
     #: the gate's once-a-minute touch is due, otherwise the stored value (the idle timer).
     session_last_seen_at: datetime
+    #: When the user's latest open emergency access ends (None: none open). Every page says so.
+    emergency_until: datetime | None = None
 
     # Flask-Login protocol
     is_authenticated = True
@@ -82,6 +85,14 @@ _SESSION_BY_TOKEN = (
         User.totp_secret_encrypted.is_not(None).label("has_totp"),
         Agency.name.label("agency_name"),
         Agency.kind.label("agency_kind"),
+        select(func.max(EmergencyAccess.expires_at))
+        .where(
+            EmergencyAccess.user_id == User.id,
+            EmergencyAccess.ended_at.is_(None),
+            EmergencyAccess.expires_at > bindparam("now"),
+        )
+        .scalar_subquery()
+        .label("emergency_until"),
     )
     .join(User, User.id == UserSession.user_id)
     .join(Agency, Agency.id == User.agency_id)
@@ -94,10 +105,10 @@ def load_for_token(
     db: Session | Connection, kit: SecurityKit, token: str
 ) -> tuple[LoadedSession, Principal | None]:
     """The gate's per-request read: session, user and agency in one query, roles in another."""
-    row = db.execute(_SESSION_BY_TOKEN, {"token_hash": token_hash(token)}).first()
+    now = utcnow()
+    row = db.execute(_SESSION_BY_TOKEN, {"token_hash": token_hash(token), "now": now}).first()
     if row is None:
         return LoadedSession(SessionState.MISSING), None
-    now = utcnow()
     loaded = LoadedSession(
         state=session_state(
             kit,
@@ -133,4 +144,5 @@ def load_for_token(
         must_change_password=row.must_change_password,
         session_created_at=row.created_at,
         session_last_seen_at=last_seen,
+        emergency_until=row.emergency_until,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -16,8 +16,11 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from markupsafe import Markup, escape
 
+from casework.access import policy
+from casework.access.policy import PersonAccess
 from casework.auth.services import session_expiry
 from casework.clock import to_london, utcnow
+from casework.consent.rules import TEMPLATE_GLOBALS as SHARING_GLOBALS
 from casework.people.labels import TEMPLATE_GLOBALS
 from casework.settings import REPO_ROOT
 from casework.web import context
@@ -34,6 +37,27 @@ def london_datetime(value: datetime | None, fmt: str = "%-d %B %Y at %-I:%M%p") 
 
 def london_date(value: datetime | None) -> str:
     return london_datetime(value, "%-d %B %Y")
+
+
+def day(value: date | None, fmt: str = "%-d %B %Y") -> str:
+    """A calendar date (already in Europe/London), e.g. "1 December 2026"."""
+    return value.strftime(fmt) if value else ""
+
+
+#: What templates may ask the access policy (``allowed("log_contact", header.access)``): the
+#: same predicates the services enforce, so a page never offers what would be refused.
+_ACTIONS = {
+    "add": policy.may_add,
+    "log_contact": policy.may_log_contact,
+    "change_identity": policy.may_change_identity,
+    "manage_family": policy.may_manage_family,
+    "record_basis": policy.may_record_basis,
+    "open_in_emergency": policy.may_open_in_emergency,
+}
+
+
+def allowed(action: str, access: PersonAccess) -> bool:
+    return bool(_ACTIONS[action](context.viewer(), access))
 
 
 @lru_cache(maxsize=256)
@@ -85,7 +109,9 @@ def _navigation() -> list[dict[str, Any]]:
     items = []
     for item in items_for(user.roles):
         blueprint = item.endpoint.split(".", 1)[0]
-        if item.endpoint == "home.index":
+        if item.active_for:
+            active = current.startswith(item.active_for)
+        elif item.endpoint == "home.index":
             active = blueprint == current.split(".", 1)[0]
         elif blueprint in ("home", "auth"):
             active = current == item.endpoint
@@ -213,7 +239,10 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.filters["london_datetime"] = london_datetime
     app.jinja_env.filters["london_date"] = london_date
+    app.jinja_env.filters["day"] = day
     app.jinja_env.globals.update(TEMPLATE_GLOBALS)
+    app.jinja_env.globals.update(SHARING_GLOBALS)
+    app.jinja_env.globals["allowed"] = allowed
     app.jinja_env.globals["page_link"] = page_link
     app.context_processor(_globals)
     WTFormsHelpers(app)

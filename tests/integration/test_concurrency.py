@@ -11,7 +11,7 @@ from multiprocessing.connection import Connection
 
 from sqlalchemy import func, select, text
 
-from casework.audit.recorder import SYSTEM, record
+from casework.audit.recorder import SYSTEM, enable_audit, record
 from casework.auth import services
 from casework.auth.models import AttemptOutcome, LoginAttempt
 from casework.db import Database
@@ -25,6 +25,7 @@ ATTEMPTS_PER_PROCESS = 10
 def _guess_passwords(settings: Settings, email: str, start: Connection, out: Connection) -> None:
     database = Database(settings.database_url)
     kit = build_kit(settings)
+    enable_audit(database, kit.audit_keys)
     start.recv()  # all processes begin together
     results = []
     for _ in range(ATTEMPTS_PER_PROCESS):
@@ -76,6 +77,7 @@ def test_throttle_holds_across_processes(
 
 def _write_many(settings: Settings, _index: int, start: Connection, out: Connection) -> None:
     database = Database(settings.database_url)
+    enable_audit(database, build_kit(settings).audit_keys)
     start.recv()
     errors = 0
     for _ in range(20):

@@ -148,6 +148,7 @@ def test_my_agency_only_notes_are_hidden_from_partners_but_the_contact_is_not(
     housing = build.user(Role.WORKER, agency=build.agency(kind=AgencyKind.HOUSING))
     person = build.person(treatment)
     build.involve(person, housing, by=treatment)
+    build.consent(person, by=treatment, to=housing)
     build.contact(person, treatment, note="shared words")
     build.contact(person, treatment, note="secret words", agency_only=True)
     sign_in_directly(app, client, housing)
@@ -164,6 +165,7 @@ def test_partners_cannot_revise_another_agencys_note(
     housing = build.user(Role.WORKER, agency=build.agency(kind=AgencyKind.HOUSING))
     person = build.person(treatment)
     build.involve(person, housing, by=treatment)
+    build.consent(person, by=treatment, to=housing)
     contact = build.contact(person, treatment, note="treatment's note")
     sign_in_directly(app, client, housing)
     assert client.get(f"/people/{person}/contacts/{contact}/note").status_code == 403

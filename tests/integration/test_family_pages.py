@@ -87,6 +87,7 @@ def test_only_the_agency_itself_can_end_its_involvement(
     housing = build.user(Role.WORKER, agency=build.agency(kind=AgencyKind.HOUSING))
     person = build.person(treatment)
     build.involve(person, housing, by=treatment)
+    build.consent(person, by=treatment, to=housing)
     theirs = next(
         row for row in _involvements(database, person) if row.agency_id == treatment.agency_id
     )

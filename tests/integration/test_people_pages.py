@@ -311,6 +311,8 @@ def test_a_custody_officer_never_sees_housing_or_health_needs(
     custody = build.user(Role.CUSTODY_OFFICER, agency=build.agency(kind=AgencyKind.POLICE))
     person = build.person(treatment, "Rae", "Quinn", housing=HousingStatus.NO_FIXED_ABODE)
     build.involve(person, custody, by=treatment)
+    # Even with consent to share everything, a custody officer's role reads no housing or health.
+    build.consent(person, by=treatment, to=custody)
     sign_in_directly(app, client, treatment)
     assert (
         post_form(

@@ -77,6 +77,9 @@ def test_timeline_hides_agency_only_notes_and_unreadable_categories(
     custody = build.user(Role.CUSTODY_OFFICER, agency=police)
     person = build.person(treatment, "Sam", "Carter")
     build.involve(person, custody, by=treatment)
+    # The person agreed that each agency sees what the other records.
+    build.consent(person, by=treatment, to=treatment)
+    build.consent(person, by=treatment, to=custody)
     build.contact(person, treatment, note="shared with partners")
     build.contact(person, treatment, note="treatment only", agency_only=True)
     build.contact(person, custody, note="custody note")

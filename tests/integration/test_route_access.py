@@ -30,7 +30,8 @@ from tests.conftest import Builders, sign_in_directly
 MANIFEST = Path(__file__).with_name("route_access.json")
 
 #: Tables a GET request may write to: session bookkeeping, throttling and audit.
-BOOKKEEPING_TABLES = {"user_sessions", "login_attempts", "audit_events"}
+#: What a GET may write (DECISIONS §4): session bookkeeping and the audit of what it showed.
+BOOKKEEPING_TABLES = {"user_sessions", "login_attempts", "audit_events", "audit_event_people"}
 
 
 def _rules(app: Flask) -> list[UrlRule]:
@@ -146,6 +147,9 @@ def test_get_requests_never_write_case_data(
     worker = next(u for u, role in zip(users, Role, strict=True) if role is Role.WORKER)
     person = build.person(worker)
     contact = build.contact(person, worker, note="a note")
+    consent = build.consent(person, by=worker, to=worker)
+    basis = build.basis(person, by=worker, to=worker)
+    emergency = build.emergency(person, build.user(Role.MANAGER))  # another agency's manager
     (involvement,) = involvements_of(database, person)
     event.listen(database.engine, "before_cursor_execute", spy)
     try:
@@ -157,7 +161,8 @@ def test_get_requests_never_write_case_data(
             sign_in_directly(app, client, user)
             for rule in _rules(app):
                 if "GET" in (rule.methods or set()):
-                    client.get(_example_url(rule))
+                    url = _example_url(rule)
+                    assert client.get(url).status_code < 500, url
             # Real ids too, where routes take them.
             for path in (
                 "/admin/users/",
@@ -176,8 +181,25 @@ def test_get_requests_never_write_case_data(
                 f"/people/{person}/family/{involvement}/edit",
                 f"/people/{person}/family/{involvement}/end",
                 f"/caseload?team={team.id}",
+                f"/people/{person}/sharing",
+                f"/people/{person}/sharing/{consent}",
+                f"/people/{person}/sharing/{consent}/correct",
+                f"/people/{person}/sharing/{consent}/withdraw",
+                f"/people/{person}/sharing/{basis}",
+                f"/people/{person}/sharing/consent/new",
+                f"/people/{person}/sharing/basis/new",
+                f"/people/{person}/emergency",
+                "/emergency-access",
+                "/governance/reviews",
+                f"/governance/reviews/bases/{basis}",
+                f"/governance/reviews/emergency/{emergency}",
+                "/governance/people?name=Alex",
+                f"/governance/people/{person}",
+                f"/governance/people/{person}/access",
+                f"/governance/people/{person}/access.csv",
+                f"/governance/audit?person={person}",
             ):
-                client.get(path)
+                assert client.get(path).status_code < 500, (path, user.email)
     finally:
         event.remove(database.engine, "before_cursor_execute", spy)
     assert writes == []
