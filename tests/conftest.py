@@ -116,14 +116,13 @@ def append_only_suspended(conn: Connection) -> Iterator[None]:
 
 def empty_all_tables(database: Database) -> None:
     tables = list(reversed(Base.metadata.sorted_tables))
-    with database.engine.begin() as conn:
+    with database.engine.begin() as conn, append_only_suspended(conn):
         if conn.dialect.name == "postgresql":
             names = ", ".join(t.name for t in tables)
             conn.execute(text(f"TRUNCATE {names} CASCADE"))
         else:
-            with append_only_suspended(conn):
-                for table in tables:
-                    conn.execute(table.delete())
+            for table in tables:
+                conn.execute(table.delete())
 
 
 @pytest.fixture(autouse=True)
@@ -131,6 +130,9 @@ def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if "database" in request.fixturenames:
         empty_all_tables(request.getfixturevalue("database"))
+        # The seals' outside copy belongs with the audit rows just emptied.
+        settings: Settings = request.getfixturevalue("settings")
+        (settings.instance_dir / "audit-seals.log").unlink(missing_ok=True)
     if "app" in request.fixturenames:
         empty_keystore(request.getfixturevalue("app").extensions["casework.kit"])
 
@@ -348,6 +350,26 @@ class Builders:
                     note=note,
                     agency_only=agency_only,
                 ),
+            )
+
+    def alert(self, person_id: uuid.UUID, user: MadeUser, alert_type: str) -> uuid.UUID:
+        with self.database.transaction() as db:
+            viewer = self.viewer(user)
+            return people_services.raise_alert(
+                db,
+                Vault(self.kit.keystore),
+                SYSTEM,
+                viewer,
+                self._access_of(db, viewer, person_id),
+                alert_type=alert_type,
+                detail="",
+            )
+
+    def needs(self, person_id: uuid.UUID, user: MadeUser, codes: set[str]) -> None:
+        with self.database.transaction() as db:
+            viewer = self.viewer(user)
+            people_services.set_needs(
+                db, SYSTEM, viewer, self._access_of(db, viewer, person_id), codes
             )
 
     # --- consent and other lawful bases (through the real services) -----------------------

@@ -68,7 +68,7 @@ def _share_with_choices() -> dict[str, str]:
 
 def _audit_bases(header: PersonHeader, bases: list[BasisView]) -> None:
     audit_read(
-        f"read.{request.endpoint}",
+        None,
         access=header.access,
         categories={Category.IDENTITY} | {c for basis in bases for c in basis.categories},
         details={"bases": [str(basis.id) for basis in bases][:50]},
@@ -332,7 +332,7 @@ def emergency(person_id: uuid.UUID) -> ResponseReturnValue:
     if current is not None and not may_open_in_emergency(viewer, current):
         return redirect(url_for("people.view", person_id=person_id))
     name, born = queries.person_identity(db, context.vault(), person_id)
-    audit_read(f"read.{request.endpoint}", revealed=[person_id], categories=[Category.IDENTITY])
+    audit_read(None, revealed=[person_id], categories=[Category.IDENTITY])
     form = EmergencyForm()
     if submitted(form):
         try:

@@ -167,7 +167,7 @@ def view(person_id: uuid.UUID) -> ResponseReturnValue:
 def _audit_record(record: queries.PersonRecord, *extra: Category) -> None:
     """A form page about one person shows their header and identity details."""
     audit_read(
-        f"read.{request.endpoint}",
+        None,
         access=record.access,
         categories=categories_of(record.alerts) | set(extra),
     )

@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 @dataclass
 class ReadAudit:
     action: str
+    #: Named after the endpoint (``read.<endpoint>``) because no view gave a name yet.
+    generic: bool = False
     people: set[uuid.UUID] = field(default_factory=set)
     revealed: set[uuid.UUID] = field(default_factory=set)
     categories: set[str] = field(default_factory=set)
@@ -54,7 +56,7 @@ class Refusal:
 
 
 def audit_read(
-    action: str,
+    action: str | None,
     *,
     people: Iterable[uuid.UUID] = (),
     revealed: Iterable[uuid.UUID] = (),
@@ -63,11 +65,14 @@ def audit_read(
     details: dict[str, Any] | None = None,
 ) -> None:
     """Declare what this request shows: one row per request, whatever the number of calls
-    (the first action names it; later calls add people, categories and details)."""
+    (the first named action names it — ``None`` means "name it after the endpoint" unless a
+    later call names it; later calls add people, categories and details)."""
     pending: ReadAudit | None = g.get("_casework_read_audit")
     if pending is None:
-        pending = ReadAudit(action)
+        pending = ReadAudit(action or f"read.{request.endpoint}", generic=action is None)
         g._casework_read_audit = pending
+    elif pending.generic and action is not None:
+        pending.action, pending.generic = action, False
     pending.people.update(people)
     pending.revealed.update(revealed)
     pending.categories.update(str(category) for category in categories)

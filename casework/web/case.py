@@ -7,8 +7,6 @@ import uuid
 from collections.abc import Iterable
 from typing import Protocol
 
-from flask import request
-
 from casework.access.categories import Category
 from casework.people import queries as people_queries
 from casework.people.queries import PersonHeader
@@ -35,7 +33,7 @@ def person_page(person_id: uuid.UUID, *, action: str | None = None) -> PersonHea
         context.db(), context.vault(), context.viewer(), person_id
     )
     audit_read(
-        action or f"read.{request.endpoint}",
+        action,
         access=header.access,
         categories=categories_of(header.alerts),
     )

@@ -335,6 +335,10 @@ def _append_only_triggers() -> None:
                 f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
                 "FOR EACH ROW EXECUTE FUNCTION casework_append_only()"
             )
+            op.execute(
+                f"CREATE TRIGGER {table}_append_only_truncate BEFORE TRUNCATE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION casework_append_only()"
+            )
         return
     for table in APPEND_ONLY:
         for verb in ("update", "delete"):
@@ -348,6 +352,7 @@ def _drop_append_only_triggers() -> None:
     if op.get_bind().dialect.name == "postgresql":
         for table in APPEND_ONLY:
             op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only_truncate ON {table}")
         op.execute("DROP FUNCTION IF EXISTS casework_append_only()")
         return
     for table in APPEND_ONLY:

@@ -49,6 +49,9 @@ def test_find_a_person_see_alerts_and_family_then_quick_log_a_contact(
         phone="07700 900321",
     )
     build.involve(person, housing_officer, by=worker)
+    # The person agreed that the HOPE team sees what housing records (and the other way).
+    build.consent(person, by=worker, to=worker)
+    build.consent(person, by=worker, to=housing_officer)
     build.contact(person, housing_officer, note="Offered a hostel bed for tonight.")
     with build.database.transaction() as db:
         services.raise_alert(
