@@ -20,7 +20,7 @@ from casework.access.roles import Role
 from casework.agencies.models import AgencyKind
 from casework.audit.recorder import SYSTEM
 from casework.consent import services
-from casework.consent.models import SharingBasis
+from casework.consent.models import BasisKind, SharingBasis
 from casework.consent.rules import SharingRules
 from casework.consent.services import Recipient
 from casework.db import Database, StaleVersion
@@ -299,7 +299,12 @@ def test_concurrent_withdrawals_have_one_winner(
         barrier = threading.Barrier(2)
         outcomes: list[str] = []
 
-        def attempt(viewer: Any, basis: uuid.UUID = basis_id) -> None:
+        def attempt(
+            viewer: Any,
+            basis: uuid.UUID = basis_id,
+            barrier: threading.Barrier = barrier,
+            outcomes: list[str] = outcomes,
+        ) -> None:
             barrier.wait()
             try:
                 with database.transaction() as db:
@@ -453,7 +458,7 @@ def test_the_recipient_must_be_one_agency_or_one_kind(
                 viewer,
                 build._access_of(db, viewer, pair.person),
                 data=services.BasisInput(
-                    kind=services.BasisKind.VITAL_INTERESTS,
+                    kind=BasisKind.VITAL_INTERESTS,
                     recipient=recipient,
                     categories=frozenset({Category.HEALTH}),
                     justification="Unconscious, allergies unknown",
