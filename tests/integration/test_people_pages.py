@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import date
 from collections.abc import Callable
 from typing import Any
 
@@ -85,6 +86,21 @@ def test_creating_a_likely_duplicate_warns_first_and_keeps_what_was_typed(
     )
     assert confirmed.status_code == 302
     assert _people(database) == 2
+
+
+def test_a_duplicate_held_by_another_agency_is_revealed_by_name_and_date_of_birth_only(
+    app: Any, client: FlaskClient, build: Builders, database: Database
+) -> None:
+    other = build.user(Role.WORKER, agency=build.agency(kind=AgencyKind.HOUSING))
+    build.person(other, "Jordan", "Whitaker", date_of_birth=date(1988, 2, 14), phone="07700 900777")
+    sign_in_directly(app, client, build.user(Role.CUSTODY_OFFICER))
+    warned = _create(client, {"nhs_number": ""})
+    html = warned.get_data(as_text=True)
+    assert warned.status_code == 200
+    assert "Already known to other agencies" in html
+    assert "Jordan Whitaker, born 14 February 1988" in html
+    assert "07700 900777" not in html
+    assert _people(database) == 1
 
 
 @pytest.mark.parametrize(
