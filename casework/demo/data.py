@@ -27,6 +27,10 @@ from casework.users.models import User, UserRole
 #: The one password of every demo account (listed in the README). Demo data only.
 DEMO_PASSWORD = "northdale-demo-2026"  # noqa: S105 - fictional demo accounts, documented
 
+#: A private landlord: in the partnership's list (consent can name it), with no accounts or
+#: teams (secure links for people without accounts come later).
+LANDLORD = "Quillfield Lettings (private landlord)"
+
 AGENCIES: tuple[tuple[str, AgencyKind, tuple[str, ...]], ...] = (
     ("Northdale Recovery Service", AgencyKind.TREATMENT, ("HOPE team", "Assessment team")),
     ("Northdale Council Housing Options", AgencyKind.HOUSING, ("Housing options",)),
@@ -39,6 +43,7 @@ AGENCIES: tuple[tuple[str, AgencyKind, tuple[str, ...]], ...] = (
     ("The Cellar Recovery Project", AgencyKind.VOLUNTARY, ("Peer mentors",)),
     ("Beech House Care Home", AgencyKind.CARE_HOME, ("Care staff",)),
     ("Northdale Council Public Health", AgencyKind.OTHER, ("Partnership team",)),
+    (LANDLORD, AgencyKind.OTHER, ()),
 )
 
 

@@ -10,7 +10,11 @@ format the services give it:
   :meth:`Vault.seal` with the same table, column and row binding as ``contacts.services``;
 * search tokens come from :func:`casework.people.services.token_rows`;
 * every person, involvement, alert, need change, contact, note revision and death has its
-  timeline entry, with the category the services give it.
+  timeline entry, with the category the services give it;
+* in a family of two or more agencies, each agency is named by a consent for the others'
+  categories (and case notes), recorded by the lead's worker and in force today, but for a
+  few percent expired or withdrawn; its purpose, form reference and withdrawal reason are
+  sealed with the same row binding as ``consent.services``.
 
 Audit rows are not written per record (a benchmark set would be mostly audit); one audit row
 records the generation. Ids are time-ordered UUIDs (version 7) so that the indexes grow at
@@ -41,11 +45,13 @@ from casework.agencies.models import Agency, AgencyKind, Team, TeamMembership
 from casework.audit import recorder
 from casework.audit.recorder import SYSTEM
 from casework.clock import london_today, utcnow
+from casework.consent.models import BasisKind, ConsentMethod, SharingBasis, SharingBasisCategory
+from casework.consent.rules import add_months
 from casework.contacts.models import Contact, Note
 from casework.db import WRITE_OPTION, Database
 from casework.demo import data, phrases
 from casework.demo import names as nm
-from casework.demo.people import ALERT_DETAILS, HOPE_WORKER
+from casework.demo.people import ALERT_DETAILS, FORM_PREFIX, HOPE_WORKER, PURPOSES
 from casework.family.models import Involvement
 from casework.people.codes import (
     ClosureReason,
@@ -108,6 +114,13 @@ _WITH_ADDRESS = {
     HousingStatus.HOSTEL,
     HousingStatus.CARE_HOME,
 }
+#: Of the consents: the share whose six-month review passed unrenewed (of those given 200 days
+#: ago or more), and the share withdrawn.
+EXPIRED_CONSENTS = 0.05
+WITHDRAWN_CONSENTS = 0.02
+#: Consent in force today was given at most this many days ago (about 11 months).
+CONSENT_GIVEN_WITHIN = 335
+_WITHDRAWAL_REASON = "Changed their mind about sharing with this agency."
 _ENDINGS = (
     ClosureReason.COMPLETED,
     ClosureReason.COMPLETED,
@@ -428,6 +441,8 @@ class _Rows:
     contacts: list[dict[str, Any]] = field(default_factory=list)
     notes: list[dict[str, Any]] = field(default_factory=list)
     timeline: list[dict[str, Any]] = field(default_factory=list)
+    bases: list[dict[str, Any]] = field(default_factory=list)
+    basis_categories: list[dict[str, Any]] = field(default_factory=list)
 
     def write(self, conn: Connection) -> None:
         for table, rows in (
@@ -439,6 +454,8 @@ class _Rows:
             (Contact, self.contacts),
             (Note, self.notes),
             (TimelineEntry, self.timeline),
+            (SharingBasis, self.bases),
+            (SharingBasisCategory, self.basis_categories),
         ):
             if rows:
                 conn.execute(insert(table), rows)
@@ -592,6 +609,7 @@ class _Batch:
             )
             windows.append((agency, worker, start, stop, started))
         self._alerts_and_needs(person_id, lead, lead_worker, (age_days, end_day))
+        self._consents(person_id, lead, lead_worker, windows)
         if died_on is not None:
             self.timeline(
                 person_id,
@@ -661,6 +679,79 @@ class _Batch:
                 agency.id,
                 worker,
                 {"reason": reason.value, "was_lead": "no"},
+            )
+
+    def _consents(
+        self,
+        person_id: uuid.UUID,
+        lead: _Agency,
+        lead_worker: uuid.UUID,
+        windows: Sequence[tuple[_Agency, uuid.UUID, int, int, datetime]],
+    ) -> None:
+        """One consent naming each agency of the family for the categories the others record
+        (and case notes), given when it joined (or, for an earlier start, within the last 11
+        months), review 12 months after; a few expired (six-month review, not renewed) or
+        withdrawn. From their own random stream, so the rest of the set is as it was."""
+        if len(windows) < 2:
+            return
+        g, rng, vault = self.g, self.g.consent_rng, self.vault
+        for agency, _worker, start, _stop, started in windows:
+            basis_id = g.ids()
+            expired = start >= 200 and rng.random() < EXPIRED_CONSENTS
+            withdrawn = not expired and rng.random() < WITHDRAWN_CONSENTS
+            day = start if expired else min(start, CONSENT_GIVEN_WITHIN)
+            given = g.today - timedelta(days=day)
+            recorded = started if day == start else max(g.moment(day), started)
+            written = rng.random() < 0.35
+            form = f"{FORM_PREFIX[lead.kind]}-CF-{rng.randint(1000, 9999)}" if written else ""
+            withdrawn_day = rng.randint(0, day - 1) if withdrawn and day > 0 else day
+            withdrawn_at = max(g.moment(withdrawn_day), recorded) if withdrawn else None
+            self.rows.bases.append(
+                {
+                    "id": basis_id,
+                    "person_id": person_id,
+                    "kind": BasisKind.CONSENT,
+                    "agency_id": agency.id,
+                    "agency_kind": None,
+                    "statement_enc": vault.seal(
+                        person_id, "sharing_bases", "statement_enc", basis_id, PURPOSES[agency.kind]
+                    ),
+                    "method": ConsentMethod.WRITTEN if written else ConsentMethod.VERBAL,
+                    "form_reference_enc": vault.seal(
+                        person_id, "sharing_bases", "form_reference_enc", basis_id, form
+                    )
+                    if form
+                    else None,
+                    "starts_on": given,
+                    "ends_on": add_months(given, 6 if expired else 12),
+                    "recorded_at": recorded,
+                    "recorded_by_id": lead_worker,
+                    "recorded_by_agency_id": lead.id,
+                    "supersedes_id": None,
+                    "superseded_at": None,
+                    "withdrawn_on": g.today - timedelta(days=withdrawn_day) if withdrawn else None,
+                    "withdrawn_at": withdrawn_at,
+                    "withdrawn_by_id": lead_worker if withdrawn else None,
+                    "withdrawal_reason_enc": vault.seal(
+                        person_id,
+                        "sharing_bases",
+                        "withdrawal_reason_enc",
+                        basis_id,
+                        _WITHDRAWAL_REASON,
+                    )
+                    if withdrawn
+                    else None,
+                    "review_state": None,
+                    "reviewed_at": None,
+                    "reviewed_by_id": None,
+                    "review_note_enc": None,
+                    "version": 2 if withdrawn else 1,
+                }
+            )
+            others = {other.category for other, *_ in windows if other is not agency}
+            self.rows.basis_categories.extend(
+                {"basis_id": basis_id, "category": category}
+                for category in sorted(others | {Category.IDENTITY, Category.CASE_NOTES})
             )
 
     def _alerts_and_needs(
@@ -833,6 +924,9 @@ class Generator:
         self.kit = kit
         self.blind = kit.blind_index
         self.rng = nm.seeded(SEED)
+        #: Consents draw from their own stream: the people, families and contacts stay the
+        #: same as in sets generated before consent existed.
+        self.consent_rng = nm.seeded(SEED + 1)
         self.ids = _Ids()
         self.now = utcnow()
         self.today = london_today()

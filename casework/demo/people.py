@@ -7,7 +7,15 @@ replayed by moving the one injectable clock (:mod:`casework.clock`) to each even
 before the service call, so that record dates, timeline entries and audit rows agree with
 each other and always end "today".
 
-Everything comes from one fixed random seed: the same people, with the same names, every run.
+Consent is asked for as a worker would ask: by the lead agency's worker when the person is
+first seen and as each partner agency joins, for what that agency needs (:data:`NEEDS_OF`), so
+partners see each other's work under the access policy. Each other state shows too, mostly on
+the HOPE worker's caseload: expiring, expired, withdrawn, renewed and none; with one
+safeguarding basis waiting for information governance's review, one approved, and two
+emergency accesses (one waiting for review). See :func:`_with_sharing`.
+
+Everything comes from one fixed random seed: the same people, with the same names, every run
+(consent draws from a seed of its own, so adding it changed nobody's other steps).
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import random
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -24,13 +32,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework import clock
+from casework.access.categories import Category
 from casework.access.policy import PersonAccess, Viewer, person_access
 from casework.agencies.models import Agency, AgencyKind
 from casework.audit.recorder import Actor
+from casework.consent import services as consent_services
+from casework.consent.models import BasisKind, ConsentMethod, EmergencyReason
+from casework.consent.rules import SharingRules, add_months
+from casework.consent.services import BasisInput, ConsentInput, Recipient
 from casework.contacts import services as contact_services
 from casework.contacts.services import ContactInput
+from casework.demo import data, phrases
 from casework.demo import names as nm
-from casework.demo import phrases
 from casework.family import services as family_services
 from casework.family.models import Involvement
 from casework.people import services as people_services
@@ -41,6 +54,7 @@ from casework.people.codes import (
     FamilyRole,
     HousingStatus,
     Sex,
+    information,
 )
 from casework.people.models import Person
 from casework.people.records import Details, Names, PersonFields, read_fields
@@ -75,6 +89,7 @@ STAFF = {
     "sian": "sian.whitlow",
     "danny": "danny.kettlewell",
     "joy": "joy.ambler",
+    "rowan": "ig",  # information governance: reviews lawful bases and emergency access
 }
 
 #: The HOPE-team worker whose caseload a newcomer sees first.
@@ -173,7 +188,104 @@ class Death:
     days_before: int
 
 
-Action = Create | Join | Lead | End | Log | Revise | RaiseAlert | EndAlert | Needs | Housing | Death
+#: ``Consent.to`` for the private landlord (an agency without accounts, in the partnership).
+LANDLORD = "landlord"
+
+
+@dataclass(frozen=True)
+class Consent:
+    """The person consents to ``to``'s agency (a staff key, or :data:`LANDLORD`) seeing
+    ``categories`` of what the other agencies record; ``by`` records it on the day."""
+
+    by: str
+    to: str
+    categories: frozenset[Category]
+    purpose: str
+    #: The reference of the signed form (written consent); empty: given verbally.
+    form: str = ""
+    #: Days from the day it is given to its review date (None: the configured 12 months).
+    review_days: int | None = None
+    label: str = ""
+    #: The label of the consent this one renews (the new record supersedes it).
+    renews: str = ""
+
+
+@dataclass(frozen=True)
+class Withdraw:
+    """The person withdraws the consent labelled ``label`` (told to ``by``)."""
+
+    by: str
+    label: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Basis:
+    """Another lawful basis for sharing with ``to``'s agency, recorded by ``by`` (in force at
+    once, for the configured 30 days, waiting for information governance's review)."""
+
+    by: str
+    to: str
+    kind: BasisKind
+    categories: frozenset[Category]
+    justification: str
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class ReviewBasis:
+    """Information governance (``by``) approves the basis labelled ``label``."""
+
+    by: str
+    label: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class BreakGlass:
+    """``by`` opens the record in an emergency (their agency need not be involved)."""
+
+    by: str
+    reason: EmergencyReason
+    detail: str
+    label: str
+
+
+@dataclass(frozen=True)
+class EndBreakGlass:
+    by: str
+    label: str
+
+
+@dataclass(frozen=True)
+class ReviewBreakGlass:
+    """Information governance (``by``) records that the emergency access was appropriate."""
+
+    by: str
+    label: str
+    note: str = ""
+
+
+#: Steps about sharing taken by an agency involved with the person.
+Sharing = Consent | Withdraw | Basis
+#: Steps taken without the person's record open: emergency access, and governance's reviews.
+Unopened = BreakGlass | EndBreakGlass | ReviewBasis | ReviewBreakGlass
+
+Action = (
+    Create
+    | Join
+    | Lead
+    | End
+    | Log
+    | Revise
+    | RaiseAlert
+    | EndAlert
+    | Needs
+    | Housing
+    | Death
+    | Sharing
+    | Unopened
+)
 
 
 @dataclass(frozen=True)
@@ -473,6 +585,7 @@ def _story(today: date) -> PersonPlan:
             ),
         ),
     ]
+    day_steps.extend(_story_consents(rw))
     # Weekly welfare checks by the HOPE worker: at Beech House, then at home.
     check_notes = (
         "Weekly welfare check. Eating well; gained another kilo.",
@@ -530,6 +643,102 @@ def _story(today: date) -> PersonPlan:
         steps=tuple(Step(day, minute, action) for day, minute, action in day_steps),
         kind="story",
     )
+
+
+def _story_consents(rw: str) -> list[tuple[int, int, Action]]:
+    """Keith's consent, asked for by his HOPE worker (treatment leads) as each agency joins:
+    first for the treatment service itself, then one agency at a time, and for his landlord
+    once he has a tenancy."""
+    c = Category
+    return [
+        (
+            139,
+            11 * 60 + 30,
+            Consent(
+                rw,
+                rw,
+                frozenset(
+                    {c.IDENTITY, c.SUBSTANCE_USE, c.HEALTH, c.HOUSING, c.OFFENDING, c.CASE_NOTES}
+                ),
+                "So the recovery service, as lead, sees what the other agencies supporting him "
+                "record and can coordinate his care.",
+                form="NRS-CF-2291",
+            ),
+        ),
+        (
+            135,
+            10 * 60 + 1,
+            Consent(
+                rw,
+                "jamie",
+                frozenset({c.IDENTITY, c.SUBSTANCE_USE, c.HEALTH}),
+                "So the hospital knows his treatment and prescribing while he is on the ward.",
+            ),
+        ),
+        (
+            133,
+            10 * 60 + 1,
+            Consent(
+                rw,
+                "lewis",
+                frozenset({c.IDENTITY, c.OFFENDING}),
+                "So the police can act on the takeover of his flat and keep him safe.",
+            ),
+        ),
+        (
+            128,
+            10 * 60 + 1,
+            Consent(
+                rw,
+                "grace",
+                frozenset({c.IDENTITY, c.SUBSTANCE_USE, c.HEALTH, c.HOUSING, c.CASE_NOTES}),
+                "For his Care Act assessment and a care-home place.",
+                form="NRS-CF-2318",
+            ),
+        ),
+        (
+            122,
+            10 * 60 + 1,
+            Consent(
+                rw,
+                "joy",
+                frozenset({c.IDENTITY, c.SUBSTANCE_USE, c.HEALTH, c.CASE_NOTES}),
+                "So Beech House can care for him and manage his methadone.",
+            ),
+        ),
+        (
+            115,
+            10 * 60 + 1,
+            Consent(
+                rw,
+                "morgan",
+                frozenset({c.IDENTITY, c.HOUSING, c.HEALTH, c.SUBSTANCE_USE, c.CASE_NOTES}),
+                "For his homeless application: his health is the reason for priority need.",
+                form="NRS-CF-2342",
+            ),
+        ),
+        (
+            35,
+            15 * 60 + 5,
+            Consent(
+                rw,
+                LANDLORD,
+                frozenset({c.IDENTITY, c.HEALTH, c.SUBSTANCE_USE}),
+                "To talk to his landlord about his welfare if he is in crisis (for example if "
+                "he stops answering the door).",
+            ),
+        ),
+        (
+            34,
+            10 * 60 + 1,
+            Consent(
+                rw,
+                "danny",
+                frozenset({c.IDENTITY, c.SUBSTANCE_USE}),
+                "So his peer mentor at the Cellar knows how his recovery is going.",
+            ),
+        ),
+    ]
 
 
 def _death(today: date) -> PersonPlan:
@@ -1147,6 +1356,402 @@ def _details(  # noqa: PLR0917 - a private helper of _person
     )
 
 
+# --- consent and other lawful bases --------------------------------------------------------
+
+_C = Category
+#: What each kind of agency needs to see of the others' records, when the person consents.
+NEEDS_OF: dict[AgencyKind, frozenset[Category]] = {
+    AgencyKind.TREATMENT: frozenset({_C.IDENTITY, _C.SUBSTANCE_USE, _C.HEALTH, _C.CASE_NOTES}),
+    AgencyKind.HOUSING: frozenset({_C.IDENTITY, _C.HOUSING, _C.CASE_NOTES}),
+    AgencyKind.SOCIAL_CARE: frozenset(
+        {_C.IDENTITY, _C.SUBSTANCE_USE, _C.HEALTH, _C.HOUSING, _C.CASE_NOTES}
+    ),
+    AgencyKind.POLICE: frozenset({_C.IDENTITY, _C.OFFENDING}),
+    AgencyKind.PROBATION: frozenset({_C.IDENTITY, _C.OFFENDING}),
+    AgencyKind.PRISON: frozenset({_C.IDENTITY, _C.OFFENDING, _C.SUBSTANCE_USE}),
+    AgencyKind.HEALTH: frozenset({_C.IDENTITY, _C.HEALTH, _C.SUBSTANCE_USE}),
+    AgencyKind.DOMESTIC_ABUSE: frozenset(
+        {_C.IDENTITY, _C.DOMESTIC_ABUSE, _C.HOUSING, _C.CASE_NOTES}
+    ),
+    AgencyKind.VOLUNTARY: frozenset({_C.IDENTITY, _C.SUBSTANCE_USE}),
+    AgencyKind.CARE_HOME: frozenset({_C.IDENTITY, _C.HEALTH, _C.SUBSTANCE_USE, _C.CASE_NOTES}),
+    AgencyKind.OTHER: frozenset({_C.IDENTITY}),
+}
+
+PURPOSES: dict[AgencyKind, str] = {
+    AgencyKind.TREATMENT: "So the recovery service can coordinate treatment with the others.",
+    AgencyKind.HOUSING: "So the housing officer can help with housing, knowing who else helps.",
+    AgencyKind.SOCIAL_CARE: "For the social care assessment and the care and support plan.",
+    AgencyKind.POLICE: "So the police can protect them and act on exploitation.",
+    AgencyKind.PROBATION: "So the probation officer can plan supervision around treatment.",
+    AgencyKind.PRISON: "For the resettlement plan before release.",
+    AgencyKind.HEALTH: "So the hospital team knows about treatment and prescribing.",
+    AgencyKind.DOMESTIC_ABUSE: "So the IDVA can plan for safety with the other agencies.",
+    AgencyKind.VOLUNTARY: "So the peer mentor knows how recovery is going.",
+    AgencyKind.CARE_HOME: "So the care home can care for them and manage medication.",
+    AgencyKind.OTHER: "To coordinate support.",
+}
+LEAD_PURPOSE = "As lead professional: to see what the other agencies involved record."
+
+#: The prefix of each recording agency's consent forms (fictional references).
+FORM_PREFIX: dict[AgencyKind, str] = {
+    AgencyKind.TREATMENT: "NRS",
+    AgencyKind.HOUSING: "NCHO",
+    AgencyKind.SOCIAL_CARE: "NASC",
+    AgencyKind.POLICE: "NP",
+    AgencyKind.PROBATION: "PSN",
+    AgencyKind.PRISON: "HMPN",
+    AgencyKind.HEALTH: "NGH",
+    AgencyKind.DOMESTIC_ABUSE: "SHN",
+    AgencyKind.VOLUNTARY: "TCRP",
+    AgencyKind.CARE_HOME: "BHCH",
+}
+
+#: Staff whose roles may not record consent (custody officers read identity and offending).
+_CANNOT_RECORD = frozenset({"alex", "rowan"})
+
+
+def lead_categories(lead: AgencyKind, partners: Iterable[AgencyKind]) -> frozenset[Category]:
+    """What the lead agency needs: its own needs, what each partner records, and notes."""
+    info = information()
+    return NEEDS_OF[lead] | {info.agency_category(kind) for kind in partners} | {_C.CASE_NOTES}
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What the consent plan needs to know of a person's plan."""
+
+    index: int
+    kind: str
+    creator: str
+    born: int
+    #: Partner agencies still involved at the end, with the day each joined.
+    open_partners: dict[AgencyKind, int]
+    partners: frozenset[AgencyKind]
+    alerts: frozenset[str]
+
+    @staticmethod
+    def of(index: int, person: PersonPlan) -> _Facts:
+        steps = person.ordered()
+        first = steps[0]
+        assert isinstance(first.action, Create)  # noqa: S101 - a plan starts with Create
+        joined: dict[AgencyKind, int] = {}
+        for step in steps:
+            if isinstance(step.action, Join):
+                joined[_kind(step.action.worker)] = step.day
+            elif isinstance(step.action, End | Death):
+                kinds = [_kind(step.action.by)] if isinstance(step.action, End) else list(joined)
+                for kind in kinds:
+                    joined.pop(kind, None)
+        return _Facts(
+            index=index,
+            kind=person.kind,
+            creator=first.action.by,
+            born=first.day,
+            open_partners={k: d for k, d in joined.items() if k is not _kind(first.action.by)},
+            partners=frozenset(_kind(s.action.worker) for s in steps if isinstance(s.action, Join)),
+            alerts=frozenset(s.action.alert for s in steps if isinstance(s.action, RaiseAlert)),
+        )
+
+
+def _sharing_roles(facts: list[_Facts]) -> dict[int, str]:
+    """Who shows which consent state: mostly people on the HOPE worker's caseload (the first
+    page a newcomer sees), chosen by what their plans hold so that each state fits the
+    story (an expired consent with an agency still involved, and so on)."""
+    roles: dict[int, str] = {}
+    hope = [f for f in facts if f.kind == "hope" and f.creator == "robin"]
+
+    def pick(role: str, candidates: Iterable[_Facts], key: Callable[[_Facts], int]) -> None:
+        free = [f for f in candidates if f.index not in roles]
+        if not free:
+            raise LookupError(f"demo plan: nobody fits the consent state {role!r}")
+        roles[min(free, key=key).index] = role
+
+    def first(f: _Facts) -> int:
+        return f.index
+
+    pick("expiring", hope, key=lambda f: -f.born)
+    probation = AgencyKind.PROBATION
+    pick(
+        "expired",
+        (f for f in hope if f.open_partners.get(probation, 0) >= 190),
+        key=lambda f: f.open_partners[probation],
+    )
+    social_care = AgencyKind.SOCIAL_CARE
+    pick(
+        "safeguarding",
+        (f for f in hope if social_care in f.open_partners and "safeguarding" in f.alerts),
+        key=lambda f: f.open_partners[social_care],
+    )
+    pick("renewed", (f for f in hope if f.open_partners.get(social_care, 0) >= 200), first)
+    pick(
+        "withdrawn",
+        (f for f in hope if {probation, AgencyKind.POLICE} & set(f.open_partners)),
+        first,
+    )
+    pick(
+        "emergency",
+        (f for f in hope if not f.partners and {"overdose_risk", "self_harm"} & f.alerts),
+        first,
+    )
+    pick(
+        "approved",
+        (f for f in facts if f.kind == "domestic-abuse" and AgencyKind.POLICE in f.open_partners),
+        first,
+    )
+    pick(
+        "emergency-reviewed",
+        (f for f in facts if f.kind == "hope-team" and not f.partners and "self_harm" in f.alerts),
+        first,
+    )
+    return roles
+
+
+def _months_later(today: date, day: int, months: int) -> int:
+    """The days from ``day`` days ago to the same date ``months`` later."""
+    given = today - timedelta(days=day)
+    return (add_months(given, months) - given).days
+
+
+class _SharingPlan:
+    """The consent (and other bases) steps of one ordinary person: consent asked for by the
+    lead agency's worker when the person is first seen and as each partner agency joins; a
+    few people decline for one agency, or for all."""
+
+    def __init__(
+        self, rng: random.Random, person: PersonPlan, facts: _Facts, role: str, today: date
+    ) -> None:
+        self.rng = rng
+        self.person = person
+        self.facts = facts
+        self.role = role
+        self.today = today
+        self.who = phrases.Pronouns.for_sex(person.sex)
+        self.steps: list[Step] = []
+
+    def give(
+        self, step: Step, offset: int, by: str, to: str, categories: frozenset[Category]
+    ) -> Consent:
+        written = self.rng.random() < 0.35
+        number = self.rng.randint(1000, 2999)
+        lead = to == by
+        consent = Consent(
+            by,
+            to,
+            categories,
+            LEAD_PURPOSE if lead else PURPOSES[_kind(to)],
+            form=f"{FORM_PREFIX[_kind(by)]}-CF-{number}" if written else "",
+            label="lead" if lead else to,
+        )
+        consent = self.shaped(step, consent)
+        self.steps.append(Step(step.day, step.minute + offset, consent))
+        return consent
+
+    def shaped(self, step: Step, consent: Consent) -> Consent:
+        """This person's consent state (see :func:`_sharing_roles`) shapes their consents."""
+        role, kind, day = self.role, _kind(consent.to), step.day
+        if role == "expiring" and consent.label == "lead":
+            review = _months_later(self.today, day, 12)
+            if not 0 <= review - day <= 30:  # the seed changed: keep the state anyway
+                review = day + 21
+            return dataclasses.replace(consent, review_days=review)
+        if role == "expired" and kind is AgencyKind.PROBATION:
+            # For the length of the licence: six months, and nobody renewed it.
+            return dataclasses.replace(consent, review_days=_months_later(self.today, day, 6))
+        if role == "renewed" and kind is AgencyKind.SOCIAL_CARE:
+            months = _months_later(self.today, day, 6)
+            renewed_on = day - months + 7  # a week before its review date
+            self.steps.append(
+                Step(
+                    renewed_on,
+                    11 * 60 + 40,
+                    Consent(
+                        consent.by,
+                        consent.to,
+                        consent.categories,
+                        f"Reviewed with {self.who.him} at the six-month review of the care "
+                        "and support plan: still agrees, for another year.",
+                        form=f"{FORM_PREFIX[_kind(consent.by)]}-CF-{self.rng.randint(3000, 3999)}",
+                        renews=consent.to,
+                    ),
+                )
+            )
+            return dataclasses.replace(consent, review_days=months)
+        if role == "withdrawn" and kind in {AgencyKind.PROBATION, AgencyKind.POLICE}:
+            agency = "probation" if kind is AgencyKind.PROBATION else "the police"
+            self.steps.append(
+                Step(
+                    max(1, day // 4),
+                    11 * 60 + 15,
+                    Withdraw(
+                        consent.by,
+                        consent.to,
+                        f"Asked that {agency} no longer see what the other agencies record: "
+                        f"{self.who.he} will keep them up to date {self.who.him}self.",
+                    ),
+                )
+            )
+        return consent
+
+    def declines(self, to: str) -> bool:
+        """Whether the person says no to sharing with ``to``'s agency."""
+        kind = _kind(to)
+        if self.role == "safeguarding" and kind is AgencyKind.SOCIAL_CARE:
+            return True
+        if self.role == "approved" and kind is AgencyKind.POLICE:
+            return True
+        if self.role:
+            return False
+        chance = 0.2 if kind in {AgencyKind.POLICE, AgencyKind.PROBATION} else 0.05
+        return self.rng.random() < chance
+
+    def consents(self) -> None:
+        steps = self.person.ordered()
+        joins = [s for s in steps if isinstance(s.action, Join)]
+        if not joins or (not self.role and self.rng.random() < 0.08):
+            return  # nobody else to share with, or the person would rather not
+        creator = self.facts.creator
+        keeps_lead = not any(
+            isinstance(s.action, Lead) or (isinstance(s.action, Join) and s.action.lead)
+            for s in steps
+        )
+        consented: set[AgencyKind] = set()
+        if creator not in _CANNOT_RECORD:
+            own = _kind(creator)
+            wanted = lead_categories(own, self.facts.partners) if keeps_lead else NEEDS_OF[own]
+            self.give(steps[0], 1, creator, creator, wanted)
+            consented.add(own)
+        lead = creator
+        for step in steps:
+            action = step.action
+            if isinstance(action, Lead):
+                lead = action.worker
+            if not isinstance(action, Join):
+                continue
+            lead = action.worker if action.lead else lead
+            if lead in _CANNOT_RECORD:
+                continue
+            offset = 1
+            for to in (lead, action.worker, creator):
+                kind = _kind(to)
+                if kind in consented:
+                    continue
+                consented.add(kind)
+                if to == lead:
+                    wanted = lead_categories(kind, self.facts.partners)
+                elif self.declines(to):
+                    continue
+                else:
+                    wanted = NEEDS_OF[kind]
+                self.give(step, offset, lead, to, wanted)
+                offset += 1
+
+    def other_bases(self) -> None:
+        who, role = self.who, self.role
+        if role == "safeguarding":
+            self.steps.append(
+                Step(
+                    2,
+                    16 * 60 + 20,
+                    Basis(
+                        self.facts.creator,
+                        self._partner(AgencyKind.SOCIAL_CARE),
+                        BasisKind.SAFEGUARDING,
+                        NEEDS_OF[AgencyKind.SOCIAL_CARE],
+                        f"Exploited by the people using {who.his} flat and not eating. "
+                        f"{who.he.capitalize()} will not agree to share with social care, but "
+                        "the risk of serious harm is high: shared for the safeguarding enquiry.",
+                    ),
+                )
+            )
+        elif role == "approved":
+            self.steps += [
+                Step(
+                    12,
+                    14 * 60 + 10,
+                    Basis(
+                        self.facts.creator,
+                        self._partner(AgencyKind.POLICE),
+                        BasisKind.SAFEGUARDING,
+                        frozenset({_C.IDENTITY, _C.DOMESTIC_ABUSE, _C.HOUSING}),
+                        "High risk after the latest assault; referred to the risk conference. "
+                        f"{who.he.capitalize()} does not want the police told, but {who.his} "
+                        "life may be at risk: sharing what the police need to plan for safety.",
+                        label="marac",
+                    ),
+                ),
+                Step(
+                    10,
+                    10 * 60 + 30,
+                    ReviewBasis(
+                        "rowan", "marac", "Proportionate: a high-risk case, for safety planning."
+                    ),
+                ),
+            ]
+        elif role == "emergency":
+            self.steps += [
+                Step(
+                    1,
+                    22 * 60 + 40,
+                    BreakGlass(
+                        "megan",
+                        EmergencyReason.RISK_TO_LIFE,
+                        "Brought into A&E unconscious after a suspected overdose. Checking "
+                        "what is prescribed and who the worker is.",
+                        "a&e",
+                    ),
+                ),
+                Step(1, 23 * 60 + 25, EndBreakGlass("megan", "a&e")),
+            ]
+        elif role == "emergency-reviewed":
+            self.steps += [
+                Step(
+                    9,
+                    2 * 60 + 15,
+                    BreakGlass(
+                        "lewis",
+                        EmergencyReason.RISK_TO_LIFE,
+                        "Reported missing by a relative after threats to end "
+                        f"{who.his} life. Looking for {who.his} worker and last address.",
+                        "missing",
+                    ),
+                ),
+                Step(
+                    7,
+                    10 * 60 + 30,
+                    ReviewBreakGlass(
+                        "rowan", "missing", "Appropriate: a missing person at risk, at night."
+                    ),
+                ),
+            ]
+
+    def _partner(self, kind: AgencyKind) -> str:
+        for step in self.person.steps:
+            if isinstance(step.action, Join) and _kind(step.action.worker) is kind:
+                return step.action.worker
+        raise LookupError(f"demo plan: no {kind} agency in the family")
+
+
+def _with_sharing(people: list[PersonPlan], today: date) -> list[PersonPlan]:
+    """Add consent and the other lawful bases to every plan (from their own seed, so the
+    people and their other steps stay exactly as they were)."""
+    facts = [_Facts.of(index, person) for index, person in enumerate(people)]
+    roles = _sharing_roles(facts)
+    rng = nm.seeded(SEED + 3)
+    shared = []
+    for person, fact in zip(people, facts, strict=True):
+        if person.kind in {"story", "custody"}:
+            # The story has its own; a required assessment shares under the legal
+            # obligation (with its pathway), so custody referrals record no consent.
+            shared.append(person)
+            continue
+        sharing = _SharingPlan(rng, person, fact, roles.get(fact.index, ""), today)
+        sharing.consents()
+        sharing.other_bases()
+        shared.append(dataclasses.replace(person, steps=person.steps + tuple(sharing.steps)))
+    return shared
+
+
 #: How many people :func:`plan` makes (the story, the death and the profiles).
 EXPECTED_PEOPLE = 2 + sum(profile.count for profile in PROFILES)
 
@@ -1165,7 +1770,7 @@ def plan(today: date) -> list[PersonPlan]:
             seen.add((person.names.given, person.names.family))
             people.append(person)
             index += 1
-    return people
+    return _with_sharing(people, today)
 
 
 # --- playing the plans through the services -------------------------------------------------
@@ -1231,6 +1836,12 @@ class _Player:
         self.vault = Vault(kit.keystore)
         self.blind = kit.blind_index
         self.staff = staff
+        self.rules = SharingRules.from_settings(kit.settings)
+        self.agencies = {key: member.agency_id for key, member in staff.items()}
+        landlord = db.scalar(select(Agency.id).where(Agency.name == data.LANDLORD))
+        if landlord is None:
+            raise LookupError("demo landlord missing (load the partnership first)")
+        self.agencies[LANDLORD] = landlord
         self.summary = Summary()
 
     def play(self, person: PersonPlan, today: date, move_to: Callable[[datetime], None]) -> None:
@@ -1238,6 +1849,8 @@ class _Player:
         involvements: dict[uuid.UUID, uuid.UUID] = {}
         contacts: dict[str, uuid.UUID] = {}
         alerts: dict[str, uuid.UUID] = {}
+        #: Consent, bases and emergency accesses by their labels in the plan.
+        labelled: dict[str, uuid.UUID] = {}
         for step in person.ordered():
             moment = clock.london_datetime(
                 today - timedelta(days=step.day), time(step.minute // 60, step.minute % 60)
@@ -1250,7 +1863,13 @@ class _Player:
                 involvements[member.agency_id] = self._open_involvement(person_id, member)
                 continue
             assert person_id is not None, "a plan starts with Create"  # noqa: S101
+            if isinstance(action, Unopened):
+                self._unopened(action, member, person_id, labelled)
+                continue
             access = self._access(member, person_id)
+            if isinstance(action, Sharing):
+                self._share(action, member, access, labelled)
+                continue
             self._step(action, member, access, clock.utcnow(), involvements, contacts, alerts)
         self.summary.people += 1
 
@@ -1349,6 +1968,130 @@ class _Player:
             )
             involvements.clear()
             self._count("deaths")
+
+    def _share(
+        self,
+        action: Sharing,
+        member: Member,
+        access: PersonAccess,
+        labelled: dict[str, uuid.UUID],
+    ) -> None:
+        """Consent given, renewed or withdrawn, or another lawful basis, through the services
+        (dated today on the replayed clock)."""
+        db, vault, actor, viewer = self.db, self.vault, member.actor, member.viewer
+        today = clock.london_today()
+        if isinstance(action, Consent):
+            consent = ConsentInput(
+                recipient=Recipient(agency_id=self.agencies[action.to]),
+                categories=action.categories,
+                purpose=action.purpose,
+                given_on=today,
+                method=ConsentMethod.WRITTEN if action.form else ConsentMethod.VERBAL,
+                form_reference=action.form,
+                review_on=today + timedelta(days=action.review_days)
+                if action.review_days is not None
+                else None,
+            )
+            if action.renews:
+                basis_id = consent_services.supersede_consent(
+                    db,
+                    vault,
+                    actor,
+                    viewer,
+                    access,
+                    basis_id=labelled[action.renews],
+                    data=consent,
+                    expected_version=None,
+                    rules=self.rules,
+                )
+                self._count("renewed_consents")
+            else:
+                basis_id = consent_services.record_consent(
+                    db, vault, actor, viewer, access, data=consent, rules=self.rules
+                )
+                self._count("consents")
+        elif isinstance(action, Withdraw):
+            consent_services.withdraw(
+                db,
+                vault,
+                actor,
+                viewer,
+                access,
+                basis_id=labelled[action.label],
+                on=today,
+                reason=action.reason,
+                expected_version=None,
+            )
+            self._count("withdrawn_consents")
+            return
+        else:
+            basis_id = consent_services.record_basis(
+                db,
+                vault,
+                actor,
+                viewer,
+                access,
+                data=BasisInput(
+                    kind=action.kind,
+                    recipient=Recipient(agency_id=self.agencies[action.to]),
+                    categories=action.categories,
+                    justification=action.justification,
+                ),
+                rules=self.rules,
+            )
+            self._count("other_bases")
+        if action.label:
+            labelled[action.label] = basis_id
+
+    def _unopened(
+        self,
+        action: Unopened,
+        member: Member,
+        person_id: uuid.UUID,
+        labelled: dict[str, uuid.UUID],
+    ) -> None:
+        """Emergency access (by someone who may not see the person yet) and information
+        governance's reviews (which need no case access)."""
+        db, vault, actor, viewer = self.db, self.vault, member.actor, member.viewer
+        if isinstance(action, BreakGlass):
+            labelled[action.label] = consent_services.start_emergency(
+                db,
+                vault,
+                actor,
+                viewer,
+                person_id=person_id,
+                access=person_access(db, viewer, person_id),
+                reason=action.reason,
+                detail=action.detail,
+                rules=self.rules,
+            )
+            self._count("emergency_accesses")
+        elif isinstance(action, EndBreakGlass):
+            consent_services.end_emergency(db, actor, viewer, labelled[action.label])
+        elif isinstance(action, ReviewBasis):
+            consent_services.review_basis(
+                db,
+                vault,
+                actor,
+                viewer,
+                labelled[action.label],
+                approve=True,
+                note=action.note,
+                expected_version=None,
+            )
+            self._count("reviews")
+        else:
+            consent_services.review_emergency(
+                db,
+                vault,
+                actor,
+                viewer,
+                labelled[action.label],
+                appropriate=True,
+                note=action.note,
+                expected_version=None,
+            )
+            self._count("reviews")
 
     def _log(
         self,

@@ -20,7 +20,7 @@ def test_demo_data_loads_every_role_and_is_skipped_when_not_empty(
     runner = app.test_cli_runner()
     result = runner.invoke(cli.demo_data, ["--if-empty"])
     assert result.exit_code == 0, result.output
-    assert "Loaded 11 agencies and 11 demo accounts" in result.output
+    assert "Loaded 12 agencies and 11 demo accounts" in result.output
     with database.reading() as db:
         users = db.scalars(select(User)).all()
         held = {role for user in users for role in user.roles}

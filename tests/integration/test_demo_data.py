@@ -17,9 +17,20 @@ from sqlalchemy.orm import Session
 
 from casework import cli, clock
 from casework.access.categories import Category
-from casework.access.policy import Viewer
+from casework.access.policy import Viewer, person_access
 from casework.agencies.models import Agency, AgencyKind
-from casework.audit.models import AuditEvent
+from casework.audit import sealing
+from casework.audit.models import AuditEvent, AuditSeal
+from casework.consent.models import (
+    BasisKind,
+    ConsentMethod,
+    EmergencyAccess,
+    EmergencyReview,
+    ReviewState,
+    SharingBasis,
+    SharingBasisCategory,
+)
+from casework.consent.rules import BasisFacts, BasisState, SharingRules, state_of
 from casework.contacts.models import Contact, Note
 from casework.db import Base, Database
 from casework.demo import data, large, people
@@ -33,8 +44,10 @@ from casework.security.keystore import person_keys
 from casework.security.kit import SecurityKit
 from casework.security.vault import Vault
 from casework.users.models import User
+from tests.conftest import MadeUser, sign_in_directly
 
 PHONE = re.compile(r"07700 900\d{3}")
+FORM_REFERENCE = re.compile(r"[A-Z]{2,4}-CF-\d{4}")
 
 
 def _load_default(app: Flask) -> None:
@@ -66,6 +79,37 @@ def _user(database: Database, email: str) -> Viewer:
     with database.reading() as db:
         user = db.scalars(select(User).where(User.email == email)).one()
         return Viewer(user.id, user.agency_id, user.agency.kind, user.roles)
+
+
+def _made_user(database: Database, email: str) -> MadeUser:
+    """A demo account, to sign in as (demo accounts have no two-factor secret yet)."""
+    viewer = _user(database, email)
+    return MadeUser(viewer.user_id, email, data.DEMO_PASSWORD, None, viewer.agency_id)
+
+
+def _states(database: Database, kit: SecurityKit) -> dict[uuid.UUID, BasisState]:
+    """The state today of every consent and basis record, by the rules the pages use."""
+    rules, today = SharingRules.from_settings(kit.settings), clock.london_today()
+    with database.reading() as db:
+        return {
+            basis.id: state_of(
+                BasisFacts(
+                    kind=basis.kind,
+                    starts_on=basis.starts_on,
+                    ends_on=basis.ends_on,
+                    withdrawn=basis.withdrawn_at is not None,
+                    superseded=basis.superseded_at is not None,
+                    review_state=basis.review_state,
+                ),
+                today,
+                rules,
+            )
+            for basis in db.scalars(select(SharingBasis))
+        }
+
+
+def _person_named(everyone: dict[uuid.UUID, tuple[Names, Details]], full: str) -> uuid.UUID:
+    return next(pid for pid, (names, _) in everyone.items() if names.full == full)
 
 
 def _check_the_story_of_keith(database: Database, keith: uuid.UUID) -> None:
@@ -232,6 +276,240 @@ def test_default_set_has_every_state_a_newcomer_should_see(
     _check_the_story_of_keith(database, keith)
 
 
+def test_default_set_shows_consent_in_every_state(
+    app: Flask, database: Database, kit: SecurityKit
+) -> None:
+    _load_default(app)
+    everyone = _everyone(database, kit)
+    states = _states(database, kit)
+    vault = Vault(kit.keystore)
+    now, today = clock.utcnow(), clock.london_today()
+    robin = _user(database, people.HOPE_WORKER)
+    ig = _user(database, people.staff_email("rowan"))
+    with database.reading() as db:
+        bases = {basis.id: basis for basis in db.scalars(select(SharingBasis))}
+        consents = {i: b for i, b in bases.items() if b.kind is BasisKind.CONSENT}
+        consent_states = Counter(states[i] for i in consents)
+        # Most records are in force; every other state shows at least once.
+        assert consent_states[BasisState.IN_FORCE] >= 80
+        for state in (
+            BasisState.EXPIRING,
+            BasisState.EXPIRED,
+            BasisState.WITHDRAWN,
+            BasisState.SUPERSEDED,
+        ):
+            assert consent_states[state] >= 1, state
+        # Consent was given on the day it was recorded, in the replayed year.
+        assert all(b.recorded_at.date() - b.starts_on <= timedelta(days=1) for b in bases.values())
+        assert min(b.starts_on for b in consents.values()) < today - timedelta(days=300)
+        # An expiring consent was given about 11 months ago, with the default 12-month review.
+        expiring = [b for i, b in consents.items() if states[i] is BasisState.EXPIRING]
+        assert any((today - b.starts_on).days > 330 for b in expiring)
+        # A renewal: the superseded record and the record that replaced it, in force.
+        for old_id in (i for i in consents if states[i] is BasisState.SUPERSEDED):
+            renewal = next(b for b in consents.values() if b.supersedes_id == old_id)
+            assert states[renewal.id] is BasisState.IN_FORCE
+        # Withdrawals give a reason; written consent has a form reference, verbal none.
+        for basis in consents.values():
+            if basis.withdrawn_at is not None:
+                assert basis.withdrawal_reason_enc is not None
+                reason = vault.open(
+                    basis.person_id,
+                    "sharing_bases",
+                    "withdrawal_reason_enc",
+                    basis.id,
+                    basis.withdrawal_reason_enc,
+                )
+                assert reason.startswith("Asked that")
+            if basis.method is ConsentMethod.WRITTEN:
+                assert basis.form_reference_enc is not None
+                reference = vault.open(
+                    basis.person_id,
+                    "sharing_bases",
+                    "form_reference_enc",
+                    basis.id,
+                    basis.form_reference_enc,
+                )
+                assert FORM_REFERENCE.fullmatch(reference), reference
+            else:
+                assert basis.form_reference_enc is None
+        assert {b.method for b in consents.values()} == {
+            ConsentMethod.VERBAL,
+            ConsentMethod.WRITTEN,
+        }
+        # Most families with more than one agency share by consent; some people have none.
+        families = dict(
+            db.execute(
+                select(Involvement.person_id, func.count(func.distinct(Involvement.agency_id)))
+                .group_by(Involvement.person_id)
+                .having(func.count(func.distinct(Involvement.agency_id)) > 1)
+            ).all()
+        )
+        with_consent = {b.person_id for b in consents.values()}
+        assert len(with_consent & set(families)) >= 0.8 * len(families)
+        assert len(set(everyone) - with_consent) >= 10
+
+        # On the HOPE worker's caseload: every consent state, and people with none.
+        caseload = set(
+            db.scalars(
+                select(Involvement.person_id).where(
+                    Involvement.worker_id == robin.user_id, Involvement.ended_on.is_(None)
+                )
+            )
+        )
+        on_caseload = Counter(states[i] for i, b in consents.items() if b.person_id in caseload)
+        for state in (
+            BasisState.IN_FORCE,
+            BasisState.EXPIRING,
+            BasisState.EXPIRED,
+            BasisState.WITHDRAWN,
+            BasisState.SUPERSEDED,
+        ):
+            assert on_caseload[state] >= 1, state
+        assert caseload - with_consent
+
+        # Other lawful bases: one safeguarding basis recorded in the last few days and
+        # waiting for review (not yet overdue), one older one approved by information
+        # governance.
+        others = [b for b in bases.values() if b.kind is not BasisKind.CONSENT]
+        pending = [b for b in others if b.review_state is ReviewState.PENDING]
+        assert len(pending) == 1
+        assert pending[0].kind is BasisKind.SAFEGUARDING
+        assert now - timedelta(days=5) < pending[0].recorded_at < now - timedelta(days=1)
+        assert pending[0].person_id in caseload
+        assert states[pending[0].id] in (BasisState.IN_FORCE, BasisState.EXPIRING)
+        approved = [b for b in others if b.review_state is ReviewState.APPROVED]
+        assert len(approved) == 1
+        assert approved[0].reviewed_by_id == ig.user_id
+        assert approved[0].recorded_at < pending[0].recorded_at
+        assert approved[0].reviewed_at is not None
+        assert approved[0].reviewed_at > approved[0].recorded_at
+        assert states[approved[0].id] in (BasisState.IN_FORCE, BasisState.EXPIRING)
+
+        # Emergency access: one started yesterday, over now, waiting for review, by a
+        # worker whose agency has no involvement and no basis for that person; one reviewed.
+        accesses = db.scalars(select(EmergencyAccess)).all()
+        waiting = [a for a in accesses if a.review_state is EmergencyReview.PENDING]
+        assert len(waiting) == 1
+        emergency = waiting[0]
+        assert clock.to_london(emergency.started_at).date() == today - timedelta(days=1)
+        assert (emergency.ended_at or emergency.expires_at) < now
+        assert not db.scalar(
+            select(func.count())
+            .select_from(Involvement)
+            .where(
+                Involvement.person_id == emergency.person_id,
+                Involvement.agency_id == emergency.agency_id,
+            )
+        )
+        assert not any(
+            b.person_id == emergency.person_id and b.agency_id == emergency.agency_id
+            for b in bases.values()
+        )
+        assert emergency.person_id in caseload
+        reviewed = [a for a in accesses if a.review_state is EmergencyReview.APPROPRIATE]
+        assert len(reviewed) == 1
+        assert reviewed[0].reviewed_by_id == ig.user_id
+
+        # Keith: consent with every agency of his family, and with his private landlord.
+        keith = _person_named(everyone, "Keith Moorcroft")
+        family_agencies = set(
+            db.scalars(select(Involvement.agency_id).where(Involvement.person_id == keith))
+        )
+        landlord = db.scalars(select(Agency).where(Agency.name == data.LANDLORD)).one()
+        assert landlord.kind is AgencyKind.OTHER
+        assert not db.scalar(
+            select(func.count()).select_from(User).where(User.agency_id == landlord.id)
+        )
+        named = {
+            b.agency_id
+            for b in consents.values()
+            if b.person_id == keith and states[b.id] is BasisState.IN_FORCE
+        }
+        assert named == family_agencies | {landlord.id}
+        keith_categories = set(
+            db.scalars(
+                select(SharingBasisCategory.category)
+                .join(SharingBasis, SharingBasis.id == SharingBasisCategory.basis_id)
+                .where(SharingBasis.person_id == keith, SharingBasis.agency_id == landlord.id)
+            )
+        )
+        assert Category.IDENTITY in keith_categories
+
+    # The audit log was sealed at the end of loading, and verifies intact.
+    report = sealing.verify(
+        database,
+        kit.audit_keys,
+        now=clock.utcnow(),
+        delay_seconds=kit.settings.audit_seal_delay_seconds,
+        outside=kit.settings.instance_dir / "audit-seals.log",
+    )
+    assert report.ok, report.problems
+    assert report.warnings == []
+    assert report.seals_checked >= 1
+    with database.reading() as db:
+        assert _number(db, select(func.count()).select_from(AuditSeal)) == report.seals_checked
+
+
+def test_demo_pages_show_shared_work_and_due_reviews(
+    app: Flask, database: Database, kit: SecurityKit
+) -> None:
+    _load_default(app)
+    everyone = _everyone(database, kit)
+    states = _states(database, kit)
+    robin = _user(database, people.HOPE_WORKER)
+    with database.reading() as db:
+        caseload = set(
+            db.scalars(
+                select(Involvement.person_id).where(
+                    Involvement.worker_id == robin.user_id, Involvement.ended_on.is_(None)
+                )
+            )
+        )
+        due = {
+            basis.id: basis.person_id
+            for basis in db.scalars(select(SharingBasis))
+            if basis.person_id in caseload
+            and states[basis.id] in (BasisState.EXPIRING, BasisState.EXPIRED)
+        }
+        treatment_id, treatment_name = db.execute(
+            select(Agency.id, Agency.name).where(Agency.kind == AgencyKind.TREATMENT)
+        ).one()
+
+    # The HOPE worker's home page lists the consents and bases due for review.
+    client = app.test_client()
+    sign_in_directly(app, client, _made_user(database, people.HOPE_WORKER))
+    page = client.get("/home/worker")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Consent and lawful bases due for review" in html
+    assert "Nothing due in the next 30 days" not in html
+    assert "Expired" in html
+    assert len(set(due.values())) >= 2
+    for basis_id, person_id in due.items():
+        assert f"/people/{person_id}/sharing/{basis_id}" in html
+        assert everyone[person_id][0].full in html
+
+    # A partner in Keith's family (his social worker) sees the treatment service's contacts
+    # and notes on his timeline, under his consent; never the police's own-agency note.
+    keith = _person_named(everyone, "Keith Moorcroft")
+    grace = _user(database, people.staff_email("grace"))
+    with database.reading() as db:
+        access = person_access(db, grace, keith)
+        assert access is not None
+        assert {Category.SUBSTANCE_USE, Category.CASE_NOTES} <= access.shared
+    partner = app.test_client()
+    sign_in_directly(app, partner, _made_user(database, people.staff_email("grace")))
+    timeline = partner.get(f"/people/{keith}/timeline?agency={treatment_id}")
+    assert timeline.status_code == 200
+    html = timeline.get_data(as_text=True)
+    assert f'<option value="{treatment_id}" selected>{treatment_name}</option>' in html
+    assert "Weekly home visit." in html
+    assert "Weekly welfare check." in html
+    everything = partner.get(f"/people/{keith}/timeline").get_data(as_text=True)
+    assert "Details of the operation stay within the police" not in everything
+
+
 def test_default_set_is_the_same_every_time() -> None:
     """A fixed seed: the same people every run, on any day (the load test above checks that
     loading makes exactly the planned people)."""
@@ -323,6 +601,64 @@ def test_large_set_for_benchmarks(
             )
         )
         assert mismatched == 0
+        # Consent: each agency of a family of two or more is named once, for the others'
+        # categories (and case notes); in force today but for a few expired or withdrawn.
+        named = Counter(
+            db.execute(
+                select(SharingBasis.person_id, SharingBasis.agency_id).where(
+                    SharingBasis.kind == BasisKind.CONSENT
+                )
+            ).all()
+        )
+        involved = Counter(
+            (pid, agency)
+            for pid, agency, size in db.execute(
+                select(
+                    Involvement.person_id,
+                    Involvement.agency_id,
+                    select(func.count(func.distinct(Involvement.agency_id)))
+                    .where(Involvement.person_id == Person.id)
+                    .correlate(Person)
+                    .scalar_subquery(),
+                ).join(Person, Person.id == Involvement.person_id)
+            ).all()
+            if size > 1
+        )
+        assert set(named) == set(involved)
+        assert set(named.values()) == {1}
+        states = Counter(_states(database, kit).values())
+        assert states[BasisState.IN_FORCE] + states[BasisState.EXPIRING] >= 0.9 * sum(
+            states.values()
+        )
+        assert states[BasisState.EXPIRED] >= 1
+        assert states[BasisState.WITHDRAWN] >= 1
+        assert set(states) <= {
+            BasisState.IN_FORCE,
+            BasisState.EXPIRING,
+            BasisState.EXPIRED,
+            BasisState.WITHDRAWN,
+        }
+        today = clock.london_today()
+        in_force = db.scalars(
+            select(SharingBasis).where(
+                SharingBasis.withdrawn_at.is_(None), SharingBasis.ends_on >= today
+            )
+        ).all()
+        assert all((today - basis.starts_on).days <= 335 for basis in in_force)
+        categories = dict(
+            db.execute(
+                select(SharingBasisCategory.basis_id, func.count()).group_by(
+                    SharingBasisCategory.basis_id
+                )
+            ).all()
+        )
+        assert set(categories) == set(db.scalars(select(SharingBasis.id)))
+        # The purpose decrypts with the services' row binding.
+        basis = db.scalars(select(SharingBasis).limit(1)).one()
+        purpose = Vault(kit.keystore).open(
+            basis.person_id, "sharing_bases", "statement_enc", basis.id, basis.statement_enc
+        )
+        assert purpose in people.PURPOSES.values()
     with kit.keystore.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(person_keys)).scalar_one() == 300
 
