@@ -436,11 +436,39 @@ def _audit_database_error(exc: SQLAlchemyError) -> click.ClickException:
     type=click.IntRange(min=1),
     help="Audit rows per seal (each seal is one short transaction).",
 )
+@click.option(
+    "--every",
+    "every_seconds",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Keep running and seal every this many seconds, until stopped (SIGTERM or Ctrl+C).",
+)
 @with_appcontext
-def audit_seal(batch_size: int) -> None:
+def audit_seal(batch_size: int, every_seconds: int | None) -> None:
     """Seal every audit row older than the sealing delay that no seal covers yet.
 
     Safe to run at any time, and from several places at once: sealers queue for each other."""
+    if every_seconds is None:
+        _seal_once(batch_size)
+        return
+    import signal
+    import threading
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    click.echo(f"Sealing the audit log every {every_seconds} s.")
+    try:
+        while not stop.is_set():
+            try:
+                _seal_once(batch_size, quiet=True)
+            except click.ClickException as exc:
+                click.echo(f"casework audit seal: {exc.message}", err=True)
+            stop.wait(every_seconds)
+    except KeyboardInterrupt:
+        pass
+
+
+def _seal_once(batch_size: int, *, quiet: bool = False) -> None:
     from casework.audit import sealing
     from casework.clock import utcnow
 
@@ -462,6 +490,8 @@ def audit_seal(batch_size: int) -> None:
             f"a seal is in the database but could not be copied to {outside} ({exc}): "
             "fix the file and run `casework audit verify`"
         ) from exc
+    if quiet:
+        return
     rows = sum(seal.count for seal in sealed)
     if not sealed:
         click.echo("Sealed 0 audit rows in 0 seals: nothing was waiting to be sealed.")
@@ -524,8 +554,19 @@ def audit_verify(strict: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
-def serve(host: str, port: int, workers: int) -> None:
-    """Serve Casework with gunicorn."""
+@click.option(
+    "--seal-every",
+    default=60,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Also run `casework audit seal --every N` beside the server (0: do not).",
+)
+def serve(host: str, port: int, workers: int, seal_every: int) -> None:
+    """Serve Casework with gunicorn (and, until the job runner exists, a sealer of the audit
+    log in a process of its own: never inside the gunicorn workers)."""
+    import subprocess
+    import sys
+
     from gunicorn.app.base import BaseApplication
 
     class Server(BaseApplication):
@@ -538,5 +579,19 @@ def serve(host: str, port: int, workers: int) -> None:
         def load(self) -> Any:
             return _app()
 
+    sealer = None
+    if seal_every:
+        sealer = subprocess.Popen(  # noqa: S603 - our own command, no user input
+            [sys.executable, "-m", "casework.cli", "audit", "seal", "--every", str(seal_every)]
+        )
     click.echo(f"Casework is running at http://{host}:{port}/ (press Ctrl+C to stop)")
-    Server().run()
+    try:
+        Server().run()
+    finally:
+        if sealer is not None:
+            sealer.terminate()
+            sealer.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()

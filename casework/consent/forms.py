@@ -83,8 +83,9 @@ def _share_with() -> SelectField:
 def _categories() -> SelectMultipleField:
     return SelectMultipleField(
         "What information may be shared?",
-        description="Select all that apply. Information recorded by any other agency in these "
-        "categories will be shared.",
+        description="Select all that apply. What any other agency records in these categories "
+        "will be shared. Case notes are the text of notes: they show on contacts whose kind "
+        "of information is shared too.",
         choices=CATEGORY_CHOICES,
         widget=GovCheckboxesInput(),
         validate_choice=False,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, func, or_, select
+from sqlalchemy import Row, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from casework.access.categories import Category
@@ -38,6 +38,7 @@ from casework.consent.models import (
     SharingBasisCategory,
 )
 from casework.consent.rules import (
+    BASIS_EXPIRING_DAYS,
     BasisFacts,
     BasisState,
     Coverage,
@@ -341,10 +342,12 @@ class DueReview:
 def due_for_review(
     db: Session, vault: Vault, viewer: Viewer, rules: SharingRules, *, limit: int = 20
 ) -> list[DueReview]:
-    """Consents and bases on the viewer's caseload that end within the expiring window or have
+    """Consents and bases on the viewer's caseload that end within their expiring window
+    (consent: ``expiring_days``; another basis, 30 days long at most: its last week) or have
     ended without renewal, soonest first (those the viewer may see)."""
     today = london_today()
-    horizon = date.fromordinal(today.toordinal() + rules.expiring_days)
+    consent_horizon = today + timedelta(days=rules.expiring_days)
+    basis_horizon = today + timedelta(days=BASIS_EXPIRING_DAYS)
     caseload = select(Involvement.person_id).where(
         Involvement.worker_id == viewer.user_id,
         Involvement.agency_id == viewer.agency_id,
@@ -360,7 +363,12 @@ def due_for_review(
                 SharingBasis.review_state.is_(None),
                 SharingBasis.review_state != ReviewState.REJECTED,
             ),
-            SharingBasis.ends_on <= horizon,
+            or_(
+                and_(
+                    SharingBasis.kind == BasisKind.CONSENT, SharingBasis.ends_on <= consent_horizon
+                ),
+                and_(SharingBasis.kind != BasisKind.CONSENT, SharingBasis.ends_on <= basis_horizon),
+            ),
         )
         .order_by(SharingBasis.ends_on, SharingBasis.id)
         .limit(limit)

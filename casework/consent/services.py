@@ -221,6 +221,12 @@ def _check_consent(db: Session, data: ConsentInput, rules: SharingRules) -> _Con
         raise PersonError("given_on", "Enter the date consent was given")
     if data.given_on > today:
         raise PersonError("given_on", "The date consent was given must be today or in the past")
+    if data.given_on < add_months(today, -12 * LONGEST_REVIEW_YEARS):
+        raise PersonError(
+            "given_on",
+            f"The date consent was given must be within the last {LONGEST_REVIEW_YEARS} years: "
+            "record consent again with the person",
+        )
     if data.method is None:
         raise PersonError("method", "Select how consent was given")
     reference = _check_text(

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
