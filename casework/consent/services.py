@@ -449,20 +449,16 @@ def review_basis(
     basis = db.get(SharingBasis, basis_id, with_for_update=True)
     if basis is None or basis.kind is BasisKind.CONSENT:
         raise LookupError(str(basis_id))
-    check_version(basis, expected_version)
-    if basis.review_state is not ReviewState.PENDING:
-        raise PersonError("decision", "This has already been reviewed")
-    if approve is None:
-        raise PersonError("decision", "Select whether the basis is approved")
-    text = _check_text("note", note, 1000, "The reason for rejecting it", required=not approve)
-    basis.review_state = ReviewState.APPROVED if approve else ReviewState.REJECTED
-    basis.reviewed_at = utcnow()
-    basis.reviewed_by_id = viewer.user_id
-    if text:
-        basis.review_note_enc = vault.seal(
-            basis.person_id, TABLE, "review_note_enc", basis.id, text
-        )
-    db.flush()
+    approved = _decision(
+        basis,
+        expected_version,
+        pending=basis.review_state is ReviewState.PENDING,
+        decision=approve,
+        unanswered="Select whether the basis is approved",
+    )
+    text = _check_text("note", note, 1000, "The reason for rejecting it", required=not approved)
+    basis.review_state = ReviewState.APPROVED if approved else ReviewState.REJECTED
+    _reviewed(db, vault, viewer, basis, TABLE, text)
     _audit(
         db,
         actor,
@@ -470,6 +466,40 @@ def review_basis(
         basis,
         _categories_of(db, basis.id),
     )
+
+
+def _decision(
+    record: SharingBasis | EmergencyAccess,
+    expected_version: int | None,
+    *,
+    pending: bool,
+    decision: bool | None,
+    unanswered: str,
+) -> bool:
+    """The checks every review makes before it records anything."""
+    check_version(record, expected_version)
+    if not pending:
+        raise PersonError("decision", "This has already been reviewed")
+    if decision is None:
+        raise PersonError("decision", unanswered)
+    return decision
+
+
+def _reviewed(  # noqa: PLR0917 - a private helper of the two reviews
+    db: Session,
+    vault: Vault,
+    viewer: Viewer,
+    record: SharingBasis | EmergencyAccess,
+    table: str,
+    note: str,
+) -> None:
+    record.reviewed_at = utcnow()
+    record.reviewed_by_id = viewer.user_id
+    if note:
+        record.review_note_enc = vault.seal(
+            record.person_id, table, "review_note_enc", record.id, note
+        )
+    db.flush()
 
 
 # --- emergency access ---------------------------------------------------------------------------
@@ -562,20 +592,16 @@ def review_emergency(
     found = db.get(EmergencyAccess, access_id, with_for_update=True)
     if found is None:
         raise LookupError(str(access_id))
-    check_version(found, expected_version)
-    if found.review_state is not EmergencyReview.PENDING:
-        raise PersonError("decision", "This has already been reviewed")
-    if appropriate is None:
-        raise PersonError("decision", "Select whether the access was appropriate")
-    text = _check_text("note", note, 1000, "What the concern is", required=not appropriate)
-    found.review_state = EmergencyReview.APPROPRIATE if appropriate else EmergencyReview.CONCERN
-    found.reviewed_at = utcnow()
-    found.reviewed_by_id = viewer.user_id
-    if text:
-        found.review_note_enc = vault.seal(
-            found.person_id, EMERGENCY_TABLE, "review_note_enc", found.id, text
-        )
-    db.flush()
+    fine = _decision(
+        found,
+        expected_version,
+        pending=found.review_state is EmergencyReview.PENDING,
+        decision=appropriate,
+        unanswered="Select whether the access was appropriate",
+    )
+    text = _check_text("note", note, 1000, "What the concern is", required=not fine)
+    found.review_state = EmergencyReview.APPROPRIATE if fine else EmergencyReview.CONCERN
+    _reviewed(db, vault, viewer, found, EMERGENCY_TABLE, text)
     recorder.record(
         db,
         actor,

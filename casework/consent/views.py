@@ -4,6 +4,7 @@ governance's review queue."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -37,7 +38,6 @@ from casework.consent.forms import (
     recipient_choices,
     recipient_value,
 )
-from casework.consent.models import BasisKind, EmergencyReason
 from casework.consent.queries import BasisView
 from casework.consent.rules import SharingRules
 from casework.consent.services import BasisInput, ConsentInput, Recipient
@@ -399,6 +399,26 @@ def review_queue() -> ResponseReturnValue:
     return render_template("consent/review_queue.html", queue=queue)
 
 
+def _save_review(
+    form: ReviewBasisForm | ReviewEmergencyForm,
+    decisions: dict[str, bool],
+    save: Callable[[bool | None], None],
+) -> tuple[ResponseReturnValue | None, int]:
+    """Handle a review form's submission: the saved review's redirect, or the page's status."""
+    if not submitted(form):
+        return None, 200
+    try:
+        save(decisions.get(form.decision.data or ""))
+    except StaleVersion:
+        form.decision.errors = ["Someone else reviewed or changed this first."]
+        return None, 409
+    except PersonError as error:
+        show_error(form, error)
+        return None, 200
+    flash("Review saved.", "success")
+    return redirect(url_for("consent.review_queue")), 302
+
+
 @bp.route("/governance/reviews/bases/<uuid:basis_id>", methods=["GET", "POST"])
 @access(GOVERNANCE)
 def review_basis(basis_id: uuid.UUID) -> ResponseReturnValue:
@@ -411,27 +431,22 @@ def review_basis(basis_id: uuid.UUID) -> ResponseReturnValue:
         details={"basis_id": str(basis_id)},
     )
     form = ReviewBasisForm(**initial_data(version=item.basis.version))
-    status = 200
-    if submitted(form):
-        try:
-            services.review_basis(
-                db,
-                vault,
-                context.actor(),
-                context.viewer(),
-                basis_id,
-                approve={"approve": True, "reject": False}.get(form.decision.data or ""),
-                note=form.note.data or "",
-                expected_version=form.version.data,
-            )
-        except StaleVersion:
-            form.decision.errors = ["Someone else reviewed or changed this first."]
-            status = 409
-        except PersonError as error:
-            show_error(form, error)
-        else:
-            flash("Review saved.", "success")
-            return redirect(url_for("consent.review_queue"))
+    done, status = _save_review(
+        form,
+        {"approve": True, "reject": False},
+        lambda decision: services.review_basis(
+            db,
+            vault,
+            context.actor(),
+            context.viewer(),
+            basis_id,
+            approve=decision,
+            note=form.note.data or "",
+            expected_version=form.version.data,
+        ),
+    )
+    if done is not None:
+        return done
     return render_template("consent/review_basis.html", item=item, form=form), status
 
 
@@ -448,33 +463,26 @@ def review_emergency(access_id: uuid.UUID) -> ResponseReturnValue:
         details={"emergency_access_id": str(access_id)},
     )
     form = ReviewEmergencyForm(**initial_data(version=found.version))
-    status = 200
-    if submitted(form):
-        try:
-            services.review_emergency(
-                db,
-                vault,
-                context.actor(),
-                context.viewer(),
-                access_id,
-                appropriate={"appropriate": True, "concern": False}.get(form.decision.data or ""),
-                note=form.note.data or "",
-                expected_version=form.version.data,
-            )
-        except StaleVersion:
-            form.decision.errors = ["Someone else reviewed or changed this first."]
-            status = 409
-        except PersonError as error:
-            show_error(form, error)
-        else:
-            flash("Review saved.", "success")
-            return redirect(url_for("consent.review_queue"))
+    done, status = _save_review(
+        form,
+        {"appropriate": True, "concern": False},
+        lambda decision: services.review_emergency(
+            db,
+            vault,
+            context.actor(),
+            context.viewer(),
+            access_id,
+            appropriate=decision,
+            note=form.note.data or "",
+            expected_version=form.version.data,
+        ),
+    )
+    if done is not None:
+        return done
     return render_template(
         "consent/review_emergency.html",
         access_item=found,
         person_name=name,
         date_of_birth=born,
         form=form,
-        kinds=BasisKind,
-        reasons=EmergencyReason,
     ), status
