@@ -25,12 +25,13 @@ withdrawal, expiry and the end of an emergency access take effect on the very ne
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     and_,
     bindparam,
@@ -40,7 +41,6 @@ from sqlalchemy import (
     or_,
     select,
     true,
-    tuple_,
 )
 from sqlalchemy.orm import QueryableAttribute, Session
 
@@ -167,105 +167,28 @@ def _open_involvement(person_col: Any, agency_id: Any) -> ColumnElement[bool]:
     )
 
 
-_PERSON_ACCESS = select(
+def _latest_emergency(column: Any) -> Any:
+    """The user's open emergency access to the person (latest to end), as a scalar."""
+    return (
+        select(column)
+        .where(*_emergency_active(Person.id, bindparam("user_id"), bindparam("now")))
+        .order_by(EmergencyAccess.expires_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+#: One row per person asked about: created by the agency, involved, and the user's open
+#: emergency access (built once; values are bind parameters).
+_ACCESS_OF = select(
+    Person.id,
     Person.created_by_agency_id == bindparam("agency_id"),
     _open_involvement(Person.id, bindparam("agency_id")),
-    select(EmergencyAccess.id)
-    .where(*_emergency_active(Person.id, bindparam("user_id"), bindparam("now")))
-    .order_by(EmergencyAccess.expires_at.desc())
-    .limit(1)
-    .scalar_subquery(),
-).where(Person.id == bindparam("person_id"))
+    _latest_emergency(EmergencyAccess.id),
+    _latest_emergency(EmergencyAccess.expires_at),
+).where(Person.id.in_(bindparam("person_ids", expanding=True)))
 
-_EMERGENCY_UNTIL = select(EmergencyAccess.expires_at).where(
-    EmergencyAccess.id == bindparam("access_id")
-)
-
-_COVERED = (
-    select(SharingBasisCategory.category)
-    .join(SharingBasis, SharingBasis.id == SharingBasisCategory.basis_id)
-    .where(
-        *bases_in_force(
-            bindparam("person_id"),
-            bindparam("agency_id"),
-            bindparam("agency_kind"),
-            bindparam("today"),
-        )
-    )
-    .distinct()
-)
-
-
-def _today(now: datetime) -> date:
-    return to_london(now).date()
-
-
-def person_access(
-    db: Session, viewer: Viewer, person_id: uuid.UUID, *, now: datetime | None = None
-) -> PersonAccess | None:
-    """The single-record form of :func:`visible_people`: None when the person is not visible
-    (or does not exist) — the caller answers 404 either way."""
-    if not viewer.works_with_cases:
-        return None
-    now = now or utcnow()
-    conn = db.connection()
-    row = conn.execute(
-        _PERSON_ACCESS,
-        {
-            "agency_id": viewer.agency_id,
-            "user_id": viewer.user_id,
-            "person_id": person_id,
-            "now": now,
-        },
-    ).first()
-    if row is None:
-        return None
-    creator, involved, emergency_id = bool(row[0]), bool(row[1]), row[2]
-    if not (creator or involved or emergency_id):
-        return None
-    covered: list[Category] = []
-    if involved and emergency_id is None:
-        covered = list(
-            conn.execute(
-                _COVERED,
-                {
-                    "person_id": person_id,
-                    "agency_id": viewer.agency_id,
-                    "agency_kind": viewer.agency_kind,
-                    "today": _today(now),
-                },
-            ).scalars()
-        )
-    until = None
-    if emergency_id is not None:
-        until = conn.execute(_EMERGENCY_UNTIL, {"access_id": emergency_id}).scalar_one()
-    return PersonAccess(
-        person_id=person_id,
-        involved=involved,
-        creator=creator,
-        shared=shared_categories(
-            involved=involved, creator=creator, covered=covered, emergency=emergency_id is not None
-        ),
-        emergency_access_id=emergency_id,
-        emergency_until=until,
-    )
-
-
-_INVOLVED_OF = select(Involvement.person_id).where(
-    Involvement.person_id.in_(bindparam("person_ids", expanding=True)),
-    Involvement.agency_id == bindparam("agency_id"),
-    Involvement.ended_on.is_(None),
-)
-_CREATED_OF = select(Person.id).where(
-    Person.id.in_(bindparam("person_ids", expanding=True)),
-    Person.created_by_agency_id == bindparam("agency_id"),
-)
-_EMERGENCIES_OF = select(
-    EmergencyAccess.person_id, EmergencyAccess.id, EmergencyAccess.expires_at
-).where(
-    *_emergency_active(EmergencyAccess.person_id, bindparam("user_id"), bindparam("now")),
-    EmergencyAccess.person_id.in_(bindparam("person_ids", expanding=True)),
-)
+#: The categories in force for the agency, per person it is involved with.
 _COVERED_OF = (
     select(SharingBasis.person_id, SharingBasisCategory.category)
     .join(SharingBasisCategory, SharingBasisCategory.basis_id == SharingBasis.id)
@@ -282,6 +205,18 @@ _COVERED_OF = (
 )
 
 
+def _today(now: datetime) -> date:
+    return to_london(now).date()
+
+
+def person_access(
+    db: Session, viewer: Viewer, person_id: uuid.UUID, *, now: datetime | None = None
+) -> PersonAccess | None:
+    """The single-record form of :func:`visible_people`: None when the person is not visible
+    (or does not exist) — the caller answers 404 either way."""
+    return accesses(db, viewer, [person_id], now=now).get(person_id)
+
+
 def accesses(
     db: Session,
     viewer: Viewer,
@@ -289,8 +224,8 @@ def accesses(
     *,
     now: datetime | None = None,
 ) -> dict[uuid.UUID, PersonAccess]:
-    """:func:`person_access` for many people in four queries (the visible ones only)."""
-    ids = list(set(person_ids))
+    """What the viewer is to each of these people, in two queries (the visible ones only)."""
+    ids = list(dict.fromkeys(person_ids))
     if not ids or not viewer.works_with_cases:
         return {}
     now = now or utcnow()
@@ -303,35 +238,32 @@ def accesses(
         "now": now,
         "today": _today(now),
     }
-    involved = set(conn.execute(_INVOLVED_OF, params).scalars())
-    created = set(conn.execute(_CREATED_OF, params).scalars())
-    emergencies: dict[uuid.UUID, tuple[uuid.UUID, datetime]] = {}
-    for pid, access_id, until in conn.execute(_EMERGENCIES_OF, params):
-        if pid not in emergencies or until > emergencies[pid][1]:
-            emergencies[pid] = (access_id, until)
+    flags = {
+        row[0]: (bool(row[1]), bool(row[2]), row[3], row[4])
+        for row in conn.execute(_ACCESS_OF, params)
+        if row[1] or row[2] or row[3] is not None
+    }
+    involved = [pid for pid, (_creator, inv, emergency, _until) in flags.items() if inv]
     covered: dict[uuid.UUID, set[Category]] = {}
     if involved:
-        for pid, category in conn.execute(_COVERED_OF, {**params, "person_ids": list(involved)}):
+        for pid, category in conn.execute(_COVERED_OF, {**params, "person_ids": involved}):
             covered.setdefault(pid, set()).add(category)
-    found = {}
-    for pid in ids:
-        emergency = emergencies.get(pid)
-        if not (pid in involved or pid in created or emergency):
-            continue
-        found[pid] = PersonAccess(
+    return {
+        pid: PersonAccess(
             person_id=pid,
-            involved=pid in involved,
-            creator=pid in created,
+            involved=inv,
+            creator=creator,
             shared=shared_categories(
-                involved=pid in involved,
-                creator=pid in created,
+                involved=inv,
+                creator=creator,
                 covered=covered.get(pid, ()),
                 emergency=emergency is not None,
             ),
-            emergency_access_id=emergency[0] if emergency else None,
-            emergency_until=emergency[1] if emergency else None,
+            emergency_access_id=emergency,
+            emergency_until=until,
         )
-    return found
+        for pid, (creator, inv, emergency, until) in flags.items()
+    }
 
 
 def visible_people(viewer: Viewer, *, now: datetime | None = None) -> ColumnElement[bool]:
@@ -395,42 +327,52 @@ def readable_params(viewer: Viewer, access: PersonAccess) -> dict[str, object]:
 
 def readable_across(
     *,
-    person_col: QueryableAttribute[uuid.UUID],
-    agency_col: QueryableAttribute[uuid.UUID],
-    category_col: QueryableAttribute[Category],
-    agency_only_col: QueryableAttribute[bool] | None = None,
+    person_col: ColumnElement[uuid.UUID] | QueryableAttribute[uuid.UUID],
+    agency_col: ColumnElement[uuid.UUID] | QueryableAttribute[uuid.UUID],
+    category_col: ColumnElement[Category] | QueryableAttribute[Category],
+    agency_only_col: ColumnElement[bool] | QueryableAttribute[bool] | None = None,
 ) -> ColumnElement[bool]:
-    """:func:`readable` for items of many people: the shared categories are (person, category)
-    pairs from :func:`accesses`, passed by :func:`readable_across_params`."""
+    """:func:`readable` for items of many people, as one set-based SQL filter (lists, exports,
+    reports): the person must be visible, and the shared categories are worked out per row by
+    correlated subqueries instead of per person in Python. Pass
+    :func:`readable_across_params`. Built once per statement; its values are bind parameters.
+    """
+    agency: BindParameter[uuid.UUID] = bindparam("viewer_agency_id")
+    involved = _open_involvement(person_col, agency)
+    creator = exists().where(Person.id == person_col, Person.created_by_agency_id == agency)
+    emergency = exists().where(
+        *_emergency_active(person_col, bindparam("viewer_user_id"), bindparam("now"))
+    )
+    covered = exists().where(
+        SharingBasisCategory.basis_id == SharingBasis.id,
+        SharingBasisCategory.category == category_col,
+        *bases_in_force(person_col, agency, bindparam("viewer_agency_kind"), bindparam("today")),
+    )
     shared: ColumnElement[bool] = true() if agency_only_col is None else agency_only_col.is_(False)
     return and_(
-        person_col.in_(bindparam("visible_people", expanding=True)),
         category_col.in_(bindparam("readable_categories", expanding=True)),
+        or_(involved, creator, emergency),
         or_(
-            agency_col == bindparam("viewer_agency_id"),
+            agency_col == agency,
             and_(
                 shared,
-                tuple_(person_col, category_col).in_(bindparam("shared_pairs", expanding=True)),
+                # The person is visible (above): identity is shared whether by involvement, as
+                # the creator or in an emergency.
+                or_(emergency, category_col == Category.IDENTITY, and_(involved, covered)),
             ),
         ),
     )
 
 
-def readable_across_params(
-    viewer: Viewer, people: Mapping[uuid.UUID, PersonAccess]
-) -> dict[str, object]:
-    readable_categories = viewer.categories
-    pairs = sorted(
-        (pid, category)
-        for pid, access in people.items()
-        for category in access.shared & readable_categories
-    )
+def readable_across_params(viewer: Viewer, *, now: datetime | None = None) -> dict[str, object]:
+    now = now or utcnow()
     return {
-        "visible_people": sorted(people),
-        "readable_categories": sorted(readable_categories),
+        "readable_categories": sorted(viewer.categories),
         "viewer_agency_id": viewer.agency_id,
-        # A pair that matches nothing keeps the IN list non-empty on every database.
-        "shared_pairs": pairs or [(uuid.UUID(int=0), Category.IDENTITY)],
+        "viewer_agency_kind": viewer.agency_kind,
+        "viewer_user_id": viewer.user_id,
+        "now": now,
+        "today": _today(now),
     }
 
 

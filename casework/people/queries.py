@@ -8,7 +8,7 @@ a page shows is decrypted.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -21,10 +21,11 @@ from casework.access.categories import Category
 from casework.access.policy import (
     PersonAccess,
     Viewer,
-    accesses,
     may_read,
     person_access,
     readable,
+    readable_across,
+    readable_across_params,
     readable_params,
     visible_people,
 )
@@ -89,7 +90,11 @@ _ALERTS = (
     .where(
         PersonAlert.person_id.in_(bindparam("person_ids", expanding=True)),
         PersonAlert.ended_at.is_(None),
-        PersonAlert.category.in_(bindparam("categories", expanding=True)),
+        readable_across(
+            person_col=PersonAlert.person_id,
+            agency_col=PersonAlert.agency_id,
+            category_col=PersonAlert.category,
+        ),
     )
     .order_by(PersonAlert.raised_at)
 )
@@ -98,24 +103,19 @@ _ALERTS = (
 def alerts_for(
     db: Session,
     viewer: Viewer,
-    people: dict[uuid.UUID, PersonAccess],
+    person_ids: Iterable[uuid.UUID],
     *,
     vault: Vault | None = None,
 ) -> dict[uuid.UUID, list[AlertView]]:
-    """The current alerts the viewer may read, per person (one query). Details are decrypted
-    only when a vault is given (the person page)."""
-    if not people or not viewer.categories:
-        return {}
-    rows = db.connection().execute(
-        _ALERTS, {"person_ids": list(people), "categories": sorted(viewer.categories)}
-    )
+    """The current alerts the viewer may read, per person (one query, the policy's list
+    filter). Details are decrypted only when a vault is given (the person page)."""
+    ids = list(dict.fromkeys(person_ids))
+    if not ids or not viewer.categories:
+        return {pid: [] for pid in ids}
+    rows = db.connection().execute(_ALERTS, {"person_ids": ids, **readable_across_params(viewer)})
     types = information().alerts
-    found: dict[uuid.UUID, list[AlertView]] = {pid: [] for pid in people}
+    found: dict[uuid.UUID, list[AlertView]] = {pid: [] for pid in ids}
     for alert in rows:
-        if not may_read(
-            viewer, people[alert.person_id], agency_id=alert.agency_id, category=alert.category
-        ):
-            continue
         detail = ""
         if vault is not None and alert.detail_enc is not None:
             detail = vault.open(
@@ -274,8 +274,7 @@ def search_people(
         ):
             exact_counts[pid] = exact_counts.get(pid, 0) + 1
     vault.prefetch(matched_ids)
-    people = accesses(db, viewer, matched_ids, now=now)
-    alerts = alerts_for(db, viewer, people)
+    alerts = alerts_for(db, viewer, matched_ids)
     hits = []
     for row in rows:
         names = open_names(vault, row.id, row.names_enc)
@@ -438,7 +437,7 @@ def person_record(db: Session, vault: Vault, viewer: Viewer, person_id: uuid.UUI
     conn = db.connection()
     person = conn.execute(_PERSON, {"person_id": person_id}).one()
     fields = read_fields(vault, person)
-    alerts = alerts_for(db, viewer, {person_id: access}, vault=vault)[person_id]
+    alerts = alerts_for(db, viewer, [person_id], vault=vault)[person_id]
     known = information().needs
     needs = [
         NeedView(row.need, known[row.need].label if row.need in known else row.need, row.category)
@@ -481,7 +480,7 @@ def person_header(db: Session, vault: Vault, viewer: Viewer, person_id: uuid.UUI
     row = db.connection().execute(_HEADER, {"person_id": person_id}).first()
     if row is None:
         raise NotFoundError(str(person_id))
-    alerts = alerts_for(db, viewer, {person_id: access})[person_id]
+    alerts = alerts_for(db, viewer, [person_id])[person_id]
     return PersonHeader(
         person_id, access, open_names(vault, person_id, row.names_enc), alerts, row.died_on
     )

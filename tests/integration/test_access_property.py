@@ -473,7 +473,7 @@ def _check_world(app: Flask, database: Database, world: World, written: Written)
                     )
                     checked += 1
                 checked += _check_items(db, model, written, u, p, access)
-            checked += _check_across(db, model, written, u, many)
+            checked += _check_across(db, model, written, u)
             checked += _check_bases(db, written, viewer)
     return checked
 
@@ -533,12 +533,8 @@ def _check_items(
     return len(mine)
 
 
-def _check_across(
-    db: Any, model: Model, written: Written, u: int, many: dict[uuid.UUID, policy.PersonAccess]
-) -> int:
+def _check_across(db: Any, model: Model, written: Written, u: int) -> int:
     viewer = written.viewers[u]
-    if not many:
-        return 0
     listed = set(
         db.scalars(
             select(TimelineEntry.id).where(
@@ -549,7 +545,7 @@ def _check_across(
                     agency_only_col=TimelineEntry.agency_only,
                 )
             ),
-            policy.readable_across_params(viewer, many),
+            policy.readable_across_params(viewer, now=NOW),
         )
     )
     expected = {

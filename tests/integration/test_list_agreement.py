@@ -262,7 +262,7 @@ def test_alerts_for_many_people_match_each_person(
     for name, viewer in _viewers(build, partnership).items():
         with database.reading() as db:
             many = accesses(db, viewer, partnership.people)
-            found = people_queries.alerts_for(db, viewer, many)
+            found = people_queries.alerts_for(db, viewer, partnership.people)
             for person, access in many.items():
                 assert {a.id for a in found[person]} == _readable_alerts(db, viewer, access), name
 
