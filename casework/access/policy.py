@@ -297,6 +297,22 @@ def may_read(
     return not agency_only and category in access.shared
 
 
+def may_read_involvement(
+    viewer: Viewer,
+    access: PersonAccess,
+    *,
+    agency_id: uuid.UUID,
+    recorded_by_agency_id: uuid.UUID | None,
+    category: Category,
+) -> bool:
+    """An involvement is a fact about the involved agency, but the agency that added it (a lead
+    professional adding a partner) recorded it: each reads it under rule 1."""
+    return may_read(viewer, access, agency_id=agency_id, category=category) or (
+        recorded_by_agency_id is not None
+        and may_read(viewer, access, agency_id=recorded_by_agency_id, category=category)
+    )
+
+
 def readable(
     *,
     agency_col: QueryableAttribute[uuid.UUID],

@@ -22,6 +22,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
+from wtforms.validators import DataRequired
 
 from casework.access.categories import Category
 from casework.agencies.models import AgencyKind
@@ -101,6 +102,7 @@ class ConsentForm(FlaskForm):
         description="For example, to coordinate support while they are in crisis",
         widget=GovTextArea(),
         filters=[strip],
+        validators=[DataRequired("Enter the purpose")],
     )
     given_on = GovDateField(
         "Date consent was given", required=True, description="For example, 27 3 2026"
@@ -148,6 +150,7 @@ class BasisForm(FlaskForm):
         "about the person than the justification needs.",
         widget=GovTextArea(),
         filters=[strip],
+        validators=[DataRequired("Enter the justification")],
     )
     ends_on = GovDateField("End date", required=True, description="At most 30 days from today")
     submit = SubmitField("Record the lawful basis", widget=GovSubmitInput())
@@ -172,6 +175,7 @@ class EmergencyForm(FlaskForm):
         "What is happening, and why do you need the record now?",
         widget=GovTextArea(),
         filters=[strip],
+        validators=[DataRequired("Enter what the emergency is")],
     )
     submit = SubmitField("Open the record in an emergency", widget=GovSubmitInput())
 

@@ -148,10 +148,26 @@ def _categories(db: Session, basis_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, 
     return {key: sorted(value, key=order.index) for key, value in found.items()}
 
 
+#: "Every housing provider": how a consent naming every agency of a kind reads.
+EVERY_OF_KIND = {
+    AgencyKind.TREATMENT: "Every drug and alcohol treatment service",
+    AgencyKind.HOUSING: "Every housing provider",
+    AgencyKind.SOCIAL_CARE: "Every social care team",
+    AgencyKind.POLICE: "Every police force",
+    AgencyKind.PROBATION: "Every probation service",
+    AgencyKind.PRISON: "Every prison",
+    AgencyKind.HEALTH: "Every health service",
+    AgencyKind.DOMESTIC_ABUSE: "Every domestic abuse service",
+    AgencyKind.VOLUNTARY: "Every voluntary or lived-experience organisation",
+    AgencyKind.CARE_HOME: "Every care home",
+    AgencyKind.OTHER: "Every other kind of agency",
+}
+
+
 def recipient_label(name: str | None, kind: AgencyKind | None) -> str:
     if name:
         return name
-    return f"Every agency of the kind: {kind.label}" if kind else ""
+    return EVERY_OF_KIND[kind] if kind else ""
 
 
 def _view(
@@ -397,21 +413,25 @@ class ActiveEmergency:
     id: uuid.UUID
     person_id: uuid.UUID
     expires_at: datetime
+    person_name: str
 
 
-def active_emergencies(db: Session, user_id: uuid.UUID) -> list[ActiveEmergency]:
+def active_emergencies(db: Session, vault: Vault, user_id: uuid.UUID) -> list[ActiveEmergency]:
+    """The user's open emergency accesses, with the names of the people they open."""
     now = utcnow()
-    return [
-        ActiveEmergency(row.id, row.person_id, row.expires_at)
-        for row in db.execute(
-            select(EmergencyAccess.id, EmergencyAccess.person_id, EmergencyAccess.expires_at)
-            .where(
-                EmergencyAccess.user_id == user_id,
-                EmergencyAccess.ended_at.is_(None),
-                EmergencyAccess.expires_at > now,
-            )
-            .order_by(EmergencyAccess.expires_at)
+    rows = db.execute(
+        select(EmergencyAccess.id, EmergencyAccess.person_id, EmergencyAccess.expires_at)
+        .where(
+            EmergencyAccess.user_id == user_id,
+            EmergencyAccess.ended_at.is_(None),
+            EmergencyAccess.expires_at > now,
         )
+        .order_by(EmergencyAccess.expires_at)
+    ).all()
+    names = _names(db, vault, {row.person_id for row in rows})
+    return [
+        ActiveEmergency(row.id, row.person_id, row.expires_at, names.get(row.person_id, ""))
+        for row in rows
     ]
 
 
@@ -574,9 +594,10 @@ def review_queue(db: Session, vault: Vault, rules: SharingRules) -> ReviewQueue:
 def governance_basis(
     db: Session, vault: Vault, basis_id: uuid.UUID, rules: SharingRules
 ) -> QueuedBasis:
-    """One basis for information governance to review, with its free text."""
+    """One consent or basis record for information governance, with its free text (other
+    bases to review; consents to read)."""
     row = db.execute(_BASES.where(SharingBasis.id == basis_id)).first()
-    if row is None or row[0].kind is BasisKind.CONSENT:
+    if row is None:
         raise NotFoundError(str(basis_id))
     view = _views(db, [row], rules, vault)[0]
     name, born = _identities(db, vault, [view.person_id]).get(view.person_id, ("", None))

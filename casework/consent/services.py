@@ -90,11 +90,11 @@ class BasisInput:
 
 def _check_recipient(db: Session, recipient: Recipient) -> None:
     if (recipient.agency_id is None) == (recipient.agency_kind is None):
-        raise PersonError("agency", "Select the agency, or the kind of agency, to share with")
+        raise PersonError("share_with", "Select the agency, or the kind of agency, to share with")
     if recipient.agency_id is not None:
         agency = db.get(Agency, recipient.agency_id)
         if agency is None or not agency.active:
-            raise PersonError("agency", "Select an agency from the list")
+            raise PersonError("share_with", "Select an agency from the list")
 
 
 def _check_categories(categories: Iterable[Category]) -> frozenset[Category]:
@@ -104,10 +104,12 @@ def _check_categories(categories: Iterable[Category]) -> frozenset[Category]:
     return chosen
 
 
-def _check_text(field: str, value: str, limit: int, what: str, *, required: bool) -> str:
+def _check_text(
+    field: str, value: str, limit: int, what: str, *, required: bool, missing: str = ""
+) -> str:
     text = value.strip()
     if required and not text:
-        raise PersonError(field, f"Enter {what.lower()}")
+        raise PersonError(field, missing or f"Enter {what.lower()}")
     problem = text_problem(text, max_length=limit, what=what)
     if problem:
         raise PersonError(field, problem)
@@ -410,7 +412,16 @@ def withdraw(
         raise PersonError("withdrawn_on", "The date must be today or in the past")
     if on < basis.starts_on:
         raise PersonError("withdrawn_on", "The date must be on or after the date it started")
-    text = _check_text("reason", reason, 500, "The reason", required=True)
+    text = _check_text(
+        "reason",
+        reason,
+        500,
+        "The reason",
+        required=True,
+        missing="Enter why consent was withdrawn"
+        if basis.kind is BasisKind.CONSENT
+        else "Enter why the lawful basis is no longer needed",
+    )
     basis.withdrawn_on = on
     basis.withdrawn_at = utcnow()
     basis.withdrawn_by_id = viewer.user_id

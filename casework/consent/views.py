@@ -92,6 +92,7 @@ def index(person_id: uuid.UUID) -> ResponseReturnValue:
         past=[basis for basis in bases if not basis.current],
         may_record=may_record_basis(viewer, header.access),
         may_open_in_emergency=may_open_in_emergency(viewer, header.access),
+        hours=_rules().break_glass_hours,
     )
 
 
@@ -350,11 +351,7 @@ def emergency(person_id: uuid.UUID) -> ResponseReturnValue:
         except PersonError as error:
             show_error(form, error)
         else:
-            flash(
-                f"Emergency access opened for {_rules().break_glass_hours} hours. Everything "
-                "you open is recorded and information governance will review it.",
-                "warning",
-            )
+            # The banner and the record's own warning say what this means; no third message.
             return redirect(url_for("people.view", person_id=person_id))
     return render_template(
         "consent/emergency.html",
@@ -370,7 +367,8 @@ def emergency(person_id: uuid.UUID) -> ResponseReturnValue:
 @bp.route("/emergency-access")
 @access(EMERGENCY_WORK)
 def my_emergencies() -> ResponseReturnValue:
-    active = queries.active_emergencies(context.db(), context.viewer().user_id)
+    active = queries.active_emergencies(context.db(), context.vault(), context.viewer().user_id)
+    audit_read(None, people=[item.person_id for item in active], categories=[Category.IDENTITY])
     return render_template("consent/my_emergencies.html", active=active, form=EndEmergencyForm())
 
 
@@ -430,6 +428,8 @@ def review_basis(basis_id: uuid.UUID) -> ResponseReturnValue:
         categories={Category.IDENTITY, *item.basis.categories},
         details={"basis_id": str(basis_id)},
     )
+    if item.basis.is_consent and request.method == "POST":
+        abort(404)  # consent is read here, not reviewed
     form = ReviewBasisForm(**initial_data(version=item.basis.version))
     done, status = _save_review(
         form,

@@ -58,3 +58,6 @@ class Involvement(IdMixin, TimestampMixin, VersionedMixin, Base):
     closure_reason: Mapped[ClosureReason | None] = mapped_column(
         enum_column(ClosureReason, "closure_reason")
     )
+    #: The agency that added this involvement, when it is not the involved agency itself (a lead
+    #: professional adding a partner): it keeps seeing the involvement it recorded (rule 1).
+    recorded_by_agency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agencies.id"))

@@ -16,6 +16,7 @@ from casework.access.policy import (
     PersonAccess,
     Viewer,
     may_read,
+    may_read_involvement,
     readable,
     readable_across,
     readable_across_params,
@@ -51,6 +52,8 @@ class FamilyMember:
     own: bool
     #: The category of the fact of this involvement (the agency kind's).
     category: Category
+    #: The viewer may read this agency's contacts (else its last contact is not shown at all).
+    contacts_shared: bool = True
 
 
 _family_worker = aliased(User)
@@ -65,6 +68,7 @@ _FAMILY = (
         Involvement.started_on,
         Involvement.ended_on,
         Involvement.closure_reason,
+        Involvement.recorded_by_agency_id,
         Agency.name.label("agency_name"),
         Agency.kind.label("agency_kind"),
         _family_worker.full_name.label("worker_name"),
@@ -116,9 +120,18 @@ def family(db: Session, viewer: Viewer, access: PersonAccess) -> list[FamilyMemb
             closure_reason=row.closure_reason,
             last_contact=last_contacts.get(row.agency_id),
             own=row.agency_id == viewer.agency_id,
+            contacts_shared=may_read(
+                viewer, access, agency_id=row.agency_id, category=categories[row.agency_kind]
+            ),
         )
         for row in rows
-        if may_read(viewer, access, agency_id=row.agency_id, category=categories[row.agency_kind])
+        if may_read_involvement(
+            viewer,
+            access,
+            agency_id=row.agency_id,
+            recorded_by_agency_id=row.recorded_by_agency_id,
+            category=categories[row.agency_kind],
+        )
     ]
     members.sort(
         key=lambda m: (

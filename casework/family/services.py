@@ -75,6 +75,7 @@ def add_involvement(
             role=role,
             is_lead=make_lead,
             started_on=started_on,
+            recorded_by_agency_id=viewer.agency_id if agency_id != viewer.agency_id else None,
         )
     )
     db.flush()

@@ -7,6 +7,7 @@ import uuid
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from casework.access.policy import may_manage_family
 from casework.access.rules import CASE_WORK, access
 from casework.clock import london_today
 from casework.consent import queries as consent_queries
@@ -22,7 +23,7 @@ from casework.family.forms import (
 from casework.family.queries import CaseloadSort, FamilyMember
 from casework.people.codes import ClosureReason, FamilyRole
 from casework.people.queries import PersonHeader
-from casework.people.services import PersonError
+from casework.people.services import NotAllowed, PersonError
 from casework.web import context
 from casework.web.audit import audit_read
 from casework.web.case import categories_of, person_page
@@ -73,6 +74,8 @@ def view(person_id: uuid.UUID) -> ResponseReturnValue:
 def add(person_id: uuid.UUID) -> ResponseReturnValue:
     header = person_page(person_id)
     db, viewer = context.db(), context.viewer()
+    if not may_manage_family(viewer, header.access):
+        raise NotAllowed("family")
     form = AddInvolvementForm(
         **initial_data(
             agency=str(viewer.agency_id),

@@ -128,11 +128,13 @@ def timeline_line(item: Any) -> TimelineLine:
         title, lines, small = _contact_lines(item)
     else:
         title, lines, small = item.kind.label, _event_lines(item.details), []
+        if item.agency_name != (item.actor_agency_name or item.agency_name):
+            lines.insert(0, item.agency_name)  # the agency the event is about
     when = to_london(item.occurred_at)
     return TimelineLine(
         title=title,
         contact_id=item.contact_id if item.kind is TimelineKind.CONTACT else None,
-        byline=f"by {item.actor_name}, {item.agency_name}",
+        byline=f"by {item.actor_name}, {item.actor_agency_name or item.agency_name}",
         when_iso=item.occurred_at.isoformat(),
         when_text=when.strftime("%-d %B %Y at %-I:%M%p").replace("AM", "am").replace("PM", "pm"),
         lines=[line for line in lines if line],

@@ -310,7 +310,7 @@ def _reveal(
     for row in rows:
         names = open_names(vault, row.id, row.names_enc)
         details = open_details(vault, row.id, row.details_enc)
-        found.append(RevealedMatch(row.id, names.full, details.date_of_birth))
+        found.append(RevealedMatch(row.id, f"{names.family}, {names.given}", details.date_of_birth))
     found.sort(key=lambda match: match.name.lower())
     return found
 
@@ -508,6 +508,9 @@ class TimelineItem:
     note: str = ""
     note_revision: int = 0
     agency_only: bool = False
+    #: The agency of the person who recorded the entry (the entry's own agency is the one it
+    #: is about: for "agency joined", the agency that joined).
+    actor_agency_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -524,6 +527,7 @@ class TimelineFilter:
 
 
 _actor = aliased(User)
+_actor_agency = aliased(Agency)
 _contact_worker = aliased(User)
 
 
@@ -541,6 +545,7 @@ def _timeline_statement(with_kinds: bool, with_agency: bool) -> Select[*tuple[An
             TimelineEntry.details,
             Agency.name.label("agency_name"),
             _actor.full_name.label("actor_name"),
+            _actor_agency.name.label("actor_agency_name"),
             Contact.kind.label("contact_kind"),
             Contact.outcome.label("contact_outcome"),
             Contact.duration_minutes,
@@ -554,6 +559,7 @@ def _timeline_statement(with_kinds: bool, with_agency: bool) -> Select[*tuple[An
         )
         .join(Agency, Agency.id == TimelineEntry.agency_id)
         .join(_actor, _actor.id == TimelineEntry.actor_id)
+        .join(_actor_agency, _actor_agency.id == _actor.agency_id)
         .outerjoin(Contact, Contact.id == TimelineEntry.contact_id)
         .outerjoin(_contact_worker, _contact_worker.id == Contact.worker_id)
         .outerjoin(
@@ -643,6 +649,7 @@ def timeline(
                 note=note,
                 note_revision=row.note_revision or 0,
                 agency_only=note_agency_only,
+                actor_agency_name=row.actor_agency_name,
             )
         )
     return TimelinePage(items, page, has_next)

@@ -10,7 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 
 from casework.access.categories import Category
-from casework.access.policy import may_open_in_emergency
+from casework.access.policy import may_add, may_change_identity, may_open_in_emergency
 from casework.access.rules import CASE_WORK, access
 from casework.db import StaleVersion
 from casework.family import queries as family_queries
@@ -190,6 +190,8 @@ def _baseline(fields: PersonFields, *, with_housing: bool = True) -> str:
 def edit(person_id: uuid.UUID) -> ResponseReturnValue:
     db, vault, viewer = context.db(), context.vault(), context.viewer()
     record = queries.person_record(db, vault, viewer, person_id)
+    if not may_change_identity(viewer, record.access):
+        raise services.NotAllowed("identity")
     form = EditPersonForm(**initial_data(**EditPersonForm.data_from(record.fields, record.version)))
     may_read_housing = Category.HOUSING in viewer.categories
     _audit_record(record, Category.HOUSING if may_read_housing else Category.IDENTITY)
@@ -273,6 +275,8 @@ def _what_changed(
 def add_alert(person_id: uuid.UUID) -> ResponseReturnValue:
     header = person_page(person_id)
     viewer = context.viewer()
+    if not may_add(viewer, header.access):
+        raise services.NotAllowed("alert")
     form = AlertForm()
     form.set_choices(set(viewer.categories))
     if submitted(form):
@@ -314,6 +318,8 @@ def end_alert(person_id: uuid.UUID, alert_id: uuid.UUID) -> ResponseReturnValue:
 def edit_needs(person_id: uuid.UUID) -> ResponseReturnValue:
     db, vault, viewer = context.db(), context.vault(), context.viewer()
     record = queries.person_record(db, vault, viewer, person_id)
+    if not may_add(viewer, record.access):
+        raise services.NotAllowed("needs")
     _audit_record(record, *(need.category for need in record.needs))
     form = NeedsForm(**initial_data(needs=[need.code for need in record.needs]))
     form.needs.choices = {need.code: need.label for need in record.editable_needs}
@@ -337,6 +343,8 @@ def record_death(person_id: uuid.UUID) -> ResponseReturnValue:
     record = queries.person_record(db, vault, viewer, person_id)
     if record.died_on is not None:
         abort(404)
+    if not may_change_identity(viewer, record.access):
+        raise services.NotAllowed("death")
     _audit_record(record)
     form = DeathForm(**initial_data(version=record.version))
     if submitted(form) and form.died_on.data is not None:

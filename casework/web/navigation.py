@@ -18,11 +18,31 @@ class NavItem:
 
 NAV_ITEMS = (
     NavItem("Home", "home.index", frozenset()),
-    NavItem("Caseload", "family.caseload", frozenset({Role.WORKER, Role.ASSESSOR, Role.MANAGER})),
+    NavItem(
+        "Caseload",
+        "family.caseload",
+        frozenset({Role.WORKER, Role.ASSESSOR, Role.MANAGER}),
+        active_for=("family.caseload",),
+    ),
+    # Every page about one person belongs to "Find a person", whichever blueprint serves it.
     NavItem(
         "Find a person",
         "people.search",
         frozenset({Role.WORKER, Role.ASSESSOR, Role.MANAGER, Role.CUSTODY_OFFICER}),
+        active_for=(
+            "people.",
+            "family.view",
+            "family.add",
+            "family.edit",
+            "family.end",
+            "contacts.",
+            "consent.index",
+            "consent.detail",
+            "consent.new_",
+            "consent.correct",
+            "consent.withdraw",
+            "consent.emergency",
+        ),
     ),
     NavItem(
         "Review queue",

@@ -13,6 +13,7 @@ from flask import Flask, current_app, g, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from govuk_frontend_wtf.main import WTFormsHelpers
+from govuk_frontend_wtf.main import wtforms_errors as govuk_wtforms_errors
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from markupsafe import Markup, escape
 
@@ -24,6 +25,7 @@ from casework.consent.rules import TEMPLATE_GLOBALS as SHARING_GLOBALS
 from casework.people.labels import TEMPLATE_GLOBALS
 from casework.settings import REPO_ROOT
 from casework.web import context
+from casework.web.fields import GovDateField
 from casework.web.navigation import items_for
 from casework.web.principal import Principal
 
@@ -223,6 +225,17 @@ def _globals() -> dict[str, Any]:
     }
 
 
+def error_summary(form: Any, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The GOV.UK error summary's items for a form, each linking to the first box of its field
+    (a date field's day box, not the group around the three boxes)."""
+    summary: dict[str, Any] = govuk_wtforms_errors(form, params or {})
+    dates = {f"#{field.id}" for field in form if isinstance(field, GovDateField)}
+    for item in summary.get("errorList", []):
+        if item.get("href") in dates:
+            item["href"] += "-day"
+    return summary
+
+
 def init_templating(app: Flask) -> None:
     app.jinja_loader = ChoiceLoader(
         [
@@ -246,3 +259,4 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.globals["page_link"] = page_link
     app.context_processor(_globals)
     WTFormsHelpers(app)
+    app.jinja_env.globals["wtforms_errors"] = error_summary

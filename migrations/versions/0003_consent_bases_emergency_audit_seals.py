@@ -305,6 +305,14 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("basis_id", "category", name=op.f("pk_sharing_basis_categories")),
     )
+    with op.batch_alter_table("involvements", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("recorded_by_agency_id", sa.Uuid(), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_involvements_recorded_by_agency_id_agencies"),
+            "agencies",
+            ["recorded_by_agency_id"],
+            ["id"],
+        )
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("categories", sa.JSON(), server_default=sa.text("'[]'"), nullable=False)
@@ -362,6 +370,11 @@ def _drop_append_only_triggers() -> None:
 
 def downgrade() -> None:
     _drop_append_only_triggers()
+    with op.batch_alter_table("involvements", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f("fk_involvements_recorded_by_agency_id_agencies"), type_="foreignkey"
+        )
+        batch_op.drop_column("recorded_by_agency_id")
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.drop_column("mac_key_id")
         batch_op.drop_column("mac")

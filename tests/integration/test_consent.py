@@ -213,6 +213,11 @@ def test_a_basis_shares_at_once_and_a_rejection_stops_it(
     assert not _sees_note(app, pair.housing, pair.person)
     again = post_form(ig, page, {"decision": "approve", "note": "", "version": "2"})
     assert "already been reviewed" in again.get_data(as_text=True)
+    # Information governance reads consent records too (the purpose), without a review form.
+    consent = build.consent(pair.person, by=pair.treatment, to=pair.housing)
+    consent_page = ig.get(f"/governance/reviews/bases/{consent}").get_data(as_text=True)
+    assert "To coordinate support" in consent_page
+    assert 'name="decision"' not in consent_page
     # A case worker cannot reach the review pages at all.
     assert client.get(page).status_code == 403
 
@@ -373,6 +378,11 @@ def test_emergency_access_opens_the_record_for_four_hours(
     timeline = client.get(f"/people/{pair.person}/timeline").get_data(as_text=True)
     assert NOTE in timeline
     assert "their own words" not in timeline  # other agencies' "my agency only" notes stay hidden
+    overview = client.get(f"/people/{pair.person}").get_data(as_text=True)
+    assert "Log a contact" in overview  # reading and adding contacts, not changing others' records
+    assert "Change details" not in overview
+    for form in ("edit", "needs", "alerts/new", "death", "family/add"):
+        assert client.get(f"/people/{pair.person}/{form}").status_code == 403, form
     assert "You are using emergency access" in client.get("/home/worker").get_data(as_text=True)
     frozen_clock.advance(hours=4, minutes=1)
     sign_in_directly(app, client, outsider)  # the old session has long timed out
@@ -465,5 +475,19 @@ def test_the_recipient_must_be_one_agency_or_one_kind(
                 ),
                 rules=rules,
             )
-        assert error.value.field == "agency"
+        assert error.value.field == "share_with"
     assert _bases(database) == 0
+
+
+def test_a_date_error_in_the_summary_links_to_the_day_box(
+    client: FlaskClient, app: Flask, pair: Pair
+) -> None:
+    sign_in_directly(app, client, pair.treatment)
+    response = post_form(
+        client,
+        f"/people/{pair.person}/sharing/consent/new",
+        _consent_form(pair, review_on=["1", "1", "2020"]),
+    )
+    html = response.get_data(as_text=True)
+    assert 'href="#review_on-day"' in html
+    assert 'id="review_on-day"' in html

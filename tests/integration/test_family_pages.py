@@ -123,3 +123,30 @@ def test_a_manager_sees_the_team_caseload(client: FlaskClient, app: Any, build: 
     assert "Sam Worker" in team_page
     assert client.get("/caseload?team=not-a-team").status_code == 404
     assert client.get("/caseload?sort=shoe-size").status_code == 404
+
+
+def test_the_agency_that_adds_a_partner_still_sees_it_in_the_family(
+    client: FlaskClient, app: Any, build: Builders
+) -> None:
+    """An involvement is the involved agency's fact, but the lead that added it recorded it:
+    the lead sees it without any consent, though not the partner's contacts."""
+    lead = build.user(Role.WORKER, agency=build.agency("Added By Lead"))
+    housing = build.user(Role.WORKER, agency=build.agency("Added Housing", kind=AgencyKind.HOUSING))
+    person = build.person(lead)
+    sign_in_directly(app, client, lead)
+    added = post_form(
+        client,
+        f"/people/{person}/family/add",
+        {
+            "agency": str(housing.agency_id),
+            "worker": "",
+            "role": "housing_officer",
+            "started_on": ["1", "1", "2026"],
+        },
+    )
+    assert added.status_code == 302, added.get_data(as_text=True)
+    build.contact(person, housing, note="a housing visit")
+    family = client.get(f"/people/{person}/family").get_data(as_text=True)
+    row = family.split("Added Housing", 1)[1].split("</tr>", 1)[0]
+    assert "None recorded" not in row  # its contacts are not shared: no date at all
+    assert "a housing visit" not in client.get(f"/people/{person}/timeline").get_data(as_text=True)

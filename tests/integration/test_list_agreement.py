@@ -32,6 +32,7 @@ from casework.access.policy import (
     Viewer,
     accesses,
     may_read,
+    may_read_involvement,
     may_see_basis,
     person_access,
 )
@@ -283,25 +284,29 @@ def test_one_persons_lists(
                 vault = Vault(kit.keystore)
                 members = family_queries.family(db, viewer, access)
                 rows = db.execute(
-                    select(Involvement.id, Involvement.agency_id).where(
-                        Involvement.person_id == person
-                    )
+                    select(
+                        Involvement.id,
+                        Involvement.agency_id,
+                        Involvement.recorded_by_agency_id,
+                    ).where(Involvement.person_id == person)
                 ).all()
                 expected = {
                     row.id
                     for row in rows
-                    if may_read(
+                    if may_read_involvement(
                         viewer,
                         access,
                         agency_id=row.agency_id,
+                        recorded_by_agency_id=row.recorded_by_agency_id,
                         category=kinds[_kind_of(db, row.agency_id)],
                     )
                 }
                 assert {m.id for m in members} == expected, name
                 for member in members:
-                    assert member.last_contact == _expected_last_contact(
-                        db, viewer, access, member.agency_id
-                    )
+                    if member.contacts_shared:
+                        assert member.last_contact == _expected_last_contact(
+                            db, viewer, access, member.agency_id
+                        )
                 _check_timeline(db, vault, viewer, access, partnership)
                 record = people_queries.person_record(db, vault, viewer, person)
                 needs = {

@@ -98,7 +98,7 @@ def test_a_duplicate_held_by_another_agency_is_revealed_by_name_and_date_of_birt
     html = warned.get_data(as_text=True)
     assert warned.status_code == 200
     assert "Already known to other agencies" in html
-    assert "Jordan Whitaker, born 14 February 1988" in html
+    assert "Whitaker, Jordan, born 14 February 1988" in html
     assert "07700 900777" not in html
     assert _people(database) == 1
 
