@@ -4,7 +4,7 @@ from casework.agencies.models import Agency, AgencyKind, Team, TeamMembership
 from casework.audit.models import AuditEvent, AuditEventPerson, AuditSeal, AuditSealMember
 from casework.auth.models import LoginAttempt, UserSession
 from casework.consent.models import EmergencyAccess, SharingBasis, SharingBasisCategory
-from casework.contacts.models import Contact, Note
+from casework.contacts.models import Contact, LatestContact, Note
 from casework.db import Base
 from casework.family.models import Involvement
 from casework.people.models import (
@@ -28,6 +28,7 @@ __all__ = [
     "Contact",
     "EmergencyAccess",
     "Involvement",
+    "LatestContact",
     "LoginAttempt",
     "Note",
     "Person",

@@ -51,3 +51,16 @@ class Note(IdMixin, Base):
     #: "My agency only": other agencies never see this note's text (DECISIONS §3).
     agency_only: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=_now)
+
+
+class LatestContact(Base):
+    """Each agency's latest contact with a person, per category: kept by the contact service
+    as contacts are logged, so caseloads and families read a handful of rows instead of
+    aggregating every contact (ADR 0022). ``rebuild_latest_contacts`` remakes it in bulk."""
+
+    __tablename__ = "latest_contacts"
+
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agencies.id"), primary_key=True)
+    category: Mapped[Category] = mapped_column(enum_column(Category, "category"), primary_key=True)
+    occurred_at: Mapped[datetime]

@@ -6,6 +6,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from casework.access.categories import Category
@@ -13,7 +16,7 @@ from casework.access.policy import PersonAccess, Viewer, may_log_contact
 from casework.audit import recorder
 from casework.audit.recorder import Actor
 from casework.clock import utcnow
-from casework.contacts.models import Contact, Note
+from casework.contacts.models import Contact, LatestContact, Note
 from casework.db import check_version
 from casework.people.codes import ContactKind, ContactOutcome, TimelineKind, information
 from casework.people.services import NotAllowed, PersonError, add_timeline
@@ -108,6 +111,7 @@ def log_contact(
         contact_id=contact_id,
         details={"kind": data.kind.value, "outcome": data.outcome.value},
     )
+    _keep_latest(db, person_id, viewer.agency_id, category, data.occurred_at)
     recorder.record(
         db,
         actor,
@@ -198,3 +202,52 @@ def revise_note(
         details={"contact_id": str(contact_id), "revision": revision},
     )
     return revision
+
+
+def _keep_latest(
+    db: Session,
+    person_id: uuid.UUID,
+    agency_id: uuid.UUID,
+    category: Category,
+    occurred_at: datetime,
+) -> None:
+    """Move the agency's latest contact (per category) forward, atomically on both databases
+    (two contacts logged at once cannot both win with the older time)."""
+    values = {
+        "person_id": person_id,
+        "agency_id": agency_id,
+        "category": category,
+        "occurred_at": occurred_at,
+    }
+    if db.get_bind().dialect.name == "postgresql":
+        pg = postgresql_insert(LatestContact).values(**values)
+        db.execute(
+            pg.on_conflict_do_update(
+                index_elements=["person_id", "agency_id", "category"],
+                set_={"occurred_at": func.greatest(LatestContact.occurred_at, occurred_at)},
+            )
+        )
+        return
+    lite = sqlite_insert(LatestContact).values(**values)
+    db.execute(
+        lite.on_conflict_do_update(
+            index_elements=["person_id", "agency_id", "category"],
+            set_={"occurred_at": func.max(LatestContact.occurred_at, lite.excluded.occurred_at)},
+        )
+    )
+
+
+def rebuild_latest_contacts(db: Session) -> None:
+    """Remake ``latest_contacts`` from every contact (after bulk loads that bypass the service)."""
+    db.execute(delete(LatestContact))
+    db.execute(
+        insert(LatestContact).from_select(
+            ["person_id", "agency_id", "category", "occurred_at"],
+            select(
+                Contact.person_id,
+                Contact.agency_id,
+                Contact.category,
+                func.max(Contact.occurred_at),
+            ).group_by(Contact.person_id, Contact.agency_id, Contact.category),
+        )
+    )

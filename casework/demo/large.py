@@ -48,6 +48,7 @@ from casework.clock import london_today, utcnow
 from casework.consent.models import BasisKind, ConsentMethod, SharingBasis, SharingBasisCategory
 from casework.consent.rules import add_months
 from casework.contacts.models import Contact, Note
+from casework.contacts.services import rebuild_latest_contacts
 from casework.db import WRITE_OPTION, Database
 from casework.demo import data, phrases
 from casework.demo import names as nm
@@ -1059,8 +1060,10 @@ class Generator:
             if writing is not None:
                 done_contacts += writing.result()
             progress(self._progress(people, done_contacts, contacts, started))
-            with conn.begin():
-                self._analyse(conn)
+        with self.database.transaction() as db:
+            rebuild_latest_contacts(db)  # the bulk rows bypassed the contact service
+        with self._writer() as conn, conn.begin():
+            self._analyse(conn)
         with self.database.transaction() as db:
             recorder.record(
                 db,

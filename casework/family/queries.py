@@ -23,7 +23,7 @@ from casework.access.policy import (
     readable_params,
 )
 from casework.agencies.models import Agency, AgencyKind, Team, TeamMembership
-from casework.contacts.models import Contact
+from casework.contacts.models import LatestContact
 from casework.family.models import Involvement
 from casework.people.codes import ClosureReason, FamilyRole, information
 from casework.people.models import Person
@@ -79,12 +79,12 @@ _FAMILY = (
     .where(Involvement.person_id == bindparam("person_id"))
 )
 _FAMILY_LAST_CONTACTS = (
-    select(Contact.agency_id, func.max(Contact.occurred_at))
+    select(LatestContact.agency_id, func.max(LatestContact.occurred_at))
     .where(
-        Contact.person_id == bindparam("person_id"),
-        readable(agency_col=Contact.agency_id, category_col=Contact.category),
+        LatestContact.person_id == bindparam("person_id"),
+        readable(agency_col=LatestContact.agency_id, category_col=LatestContact.category),
     )
-    .group_by(Contact.agency_id)
+    .group_by(LatestContact.agency_id)
 )
 
 
@@ -200,30 +200,20 @@ _CASELOAD = (
     )
 )
 
-#: Each agency's latest contact per category first (from the covering index), then the policy's
-#: list filter on those few groups, then the latest per person: the correlated checks run once
-#: per (person, agency, category), not once per contact.
-_latest = (
-    select(
-        Contact.person_id,
-        Contact.agency_id,
-        Contact.category,
-        func.max(Contact.occurred_at).label("occurred_at"),
-    )
-    .where(Contact.person_id.in_(bindparam("person_ids", expanding=True)))
-    .group_by(Contact.person_id, Contact.category, Contact.agency_id)
-    .subquery()
-)
+#: Each agency's latest contact per category (kept by the contact service), filtered by the
+#: policy's list rule, then the latest per person: the correlated checks run once per
+#: (person, agency, category), not once per contact.
 _LAST_CONTACTS = (
-    select(_latest.c.person_id, func.max(_latest.c.occurred_at))
+    select(LatestContact.person_id, func.max(LatestContact.occurred_at))
     .where(
+        LatestContact.person_id.in_(bindparam("person_ids", expanding=True)),
         readable_across(
-            person_col=_latest.c.person_id,
-            agency_col=_latest.c.agency_id,
-            category_col=_latest.c.category,
-        )
+            person_col=LatestContact.person_id,
+            agency_col=LatestContact.agency_id,
+            category_col=LatestContact.category,
+        ),
     )
-    .group_by(_latest.c.person_id)
+    .group_by(LatestContact.person_id)
 )
 
 

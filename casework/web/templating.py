@@ -256,6 +256,9 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.globals.update(TEMPLATE_GLOBALS)
     app.jinja_env.globals.update(SHARING_GLOBALS)
     app.jinja_env.globals["allowed"] = allowed
+    from casework.web.rows import ROW_GLOBALS  # imports this module's URL helpers
+
+    app.jinja_env.globals.update(ROW_GLOBALS)
     app.jinja_env.globals["page_link"] = page_link
     app.context_processor(_globals)
     WTFormsHelpers(app)

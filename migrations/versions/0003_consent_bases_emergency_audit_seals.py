@@ -305,6 +305,43 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("basis_id", "category", name=op.f("pk_sharing_basis_categories")),
     )
+    op.create_table(
+        "latest_contacts",
+        sa.Column("person_id", sa.Uuid(), nullable=False),
+        sa.Column("agency_id", sa.Uuid(), nullable=False),
+        sa.Column(
+            "category",
+            sa.Enum(
+                "identity",
+                "substance_use",
+                "health",
+                "offending",
+                "housing",
+                "domestic_abuse",
+                "case_notes",
+                name="category",
+                native_enum=False,
+                create_constraint=True,
+                length=40,
+            ),
+            nullable=False,
+        ),
+        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["agency_id"], ["agencies.id"], name=op.f("fk_latest_contacts_agency_id_agencies")
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["people.id"], name=op.f("fk_latest_contacts_person_id_people")
+        ),
+        sa.PrimaryKeyConstraint(
+            "person_id", "agency_id", "category", name=op.f("pk_latest_contacts")
+        ),
+    )
+    op.execute(
+        "INSERT INTO latest_contacts (person_id, agency_id, category, occurred_at) "
+        "SELECT person_id, agency_id, category, max(occurred_at) FROM contacts "
+        "GROUP BY person_id, agency_id, category"
+    )
     with op.batch_alter_table("involvements", schema=None) as batch_op:
         batch_op.add_column(sa.Column("recorded_by_agency_id", sa.Uuid(), nullable=True))
         batch_op.create_foreign_key(
@@ -370,6 +407,7 @@ def _drop_append_only_triggers() -> None:
 
 def downgrade() -> None:
     _drop_append_only_triggers()
+    op.drop_table("latest_contacts")
     with op.batch_alter_table("involvements", schema=None) as batch_op:
         batch_op.drop_constraint(
             batch_op.f("fk_involvements_recorded_by_agency_id_agencies"), type_="foreignkey"

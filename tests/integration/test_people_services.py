@@ -134,3 +134,30 @@ def test_bad_nhs_numbers_are_refused(build: Builders, bad: str) -> None:
     with pytest.raises(PersonError) as raised:
         build.person(worker, nhs_number=bad)
     assert raised.value.field == "nhs_number"
+
+
+def test_the_latest_contact_table_keeps_each_agencys_newest_contact(
+    database: Database, build: Builders
+) -> None:
+    from datetime import timedelta
+
+    from casework.clock import utcnow
+    from casework.contacts.models import LatestContact
+    from casework.contacts.services import rebuild_latest_contacts
+
+    worker = build.user(Role.WORKER)
+    person = build.person(worker)
+    now = utcnow().replace(microsecond=0)
+    build.contact(person, worker, occurred_at=now - timedelta(days=1))
+    build.contact(person, worker, occurred_at=now - timedelta(days=3))  # logged late: older
+
+    def latest() -> list[object]:
+        with database.reading() as db:
+            return [row.occurred_at for row in db.scalars(select(LatestContact))]
+
+    assert latest() == [now - timedelta(days=1)]
+    build.contact(person, worker, occurred_at=now - timedelta(hours=1))
+    assert latest() == [now - timedelta(hours=1)]
+    with database.transaction() as db:
+        rebuild_latest_contacts(db)
+    assert latest() == [now - timedelta(hours=1)]
