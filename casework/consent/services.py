@@ -252,6 +252,32 @@ def _check_consent(db: Session, data: ConsentInput, rules: SharingRules) -> _Con
     )
 
 
+def _insert_consent(
+    db: Session,
+    vault: Vault,
+    viewer: Viewer,
+    access: PersonAccess,
+    checked: _Consent,
+    *,
+    supersedes: SharingBasis | None = None,
+) -> SharingBasis:
+    return _insert(
+        db,
+        vault,
+        viewer,
+        access,
+        kind=BasisKind.CONSENT,
+        recipient=checked.recipient,
+        categories=checked.categories,
+        statement=checked.purpose,
+        starts_on=checked.given_on,
+        ends_on=checked.review_on,
+        method=checked.method,
+        form_reference=checked.form_reference,
+        supersedes=supersedes,
+    )
+
+
 def record_consent(
     db: Session,
     vault: Vault,
@@ -266,20 +292,7 @@ def record_consent(
     if not may_record_basis(viewer, access):
         raise NotAllowed("consent")
     checked = _check_consent(db, data, rules)
-    basis = _insert(
-        db,
-        vault,
-        viewer,
-        access,
-        kind=BasisKind.CONSENT,
-        recipient=checked.recipient,
-        categories=checked.categories,
-        statement=checked.purpose,
-        starts_on=checked.given_on,
-        ends_on=checked.review_on,
-        method=checked.method,
-        form_reference=checked.form_reference,
-    )
+    basis = _insert_consent(db, vault, viewer, access, checked)
     _audit(db, actor, "consent.recorded", basis, checked.categories)
     return basis.id
 
@@ -310,21 +323,7 @@ def supersede_consent(
             "This consent has been withdrawn or replaced: record a new consent instead",
         )
     checked = _check_consent(db, data, rules)
-    new = _insert(
-        db,
-        vault,
-        viewer,
-        access,
-        kind=BasisKind.CONSENT,
-        recipient=checked.recipient,
-        categories=checked.categories,
-        statement=checked.purpose,
-        starts_on=checked.given_on,
-        ends_on=checked.review_on,
-        method=checked.method,
-        form_reference=checked.form_reference,
-        supersedes=old,
-    )
+    new = _insert_consent(db, vault, viewer, access, checked, supersedes=old)
     old.superseded_at = utcnow()
     db.flush()
     _audit(db, actor, "consent.superseded", new, checked.categories, replaces=str(old.id))
