@@ -121,7 +121,9 @@ def _pending_read() -> ReadAudit | None:
 def has_pending(*, include_reads: bool) -> bool:
     if g.get("_casework_refusals"):
         return True
-    return include_reads and _pending_read() is not None
+    vault = g.get("_casework_vault")
+    opened = vault is not None and bool(vault.opened)
+    return include_reads and (g.get("_casework_read_audit") is not None or opened)
 
 
 def write_pending(db: Session, actor: Actor, *, include_reads: bool) -> None:
