@@ -137,8 +137,6 @@ def demo_data(
     """Load the fictional Northdale partnership: agencies, teams, one account per role, more
     staff, and about 60 people supported with a year of history; or, with --people, a large
     generated set for benchmarks."""
-    from casework.audit import sealing
-    from casework.clock import utcnow
     from casework.demo import data, people
 
     if people_count is None and (contact_count is not None or bench_manifest is not None):
@@ -162,13 +160,7 @@ def demo_data(
     ):
         data.load(session, kit, progress=lambda _step: bar.update(1))
         summary = people.load(session, kit, progress=lambda _step: bar.update(1))
-    sealing.seal_pending(
-        database,
-        kit.audit_keys,
-        now=utcnow(),
-        delay_seconds=kit.settings.audit_seal_delay_seconds,
-        outside=kit.settings.instance_dir / "audit-seals.log",
-    )
+    _seal_once(5000, quiet=True)
     click.echo(
         f"Loaded {len(data.AGENCIES)} agencies and {len(data.ACCOUNTS)} demo accounts "
         f"(password: {data.DEMO_PASSWORD})."
