@@ -7,6 +7,8 @@ from casework.consent.models import EmergencyAccess, SharingBasis, SharingBasisC
 from casework.contacts.models import Contact, LatestContact, Note
 from casework.db import Base
 from casework.family.models import Involvement
+from casework.notifications.models import Notification
+from casework.pathways.models import Referral, ReferralEvent
 from casework.people.models import (
     Person,
     PersonAlert,
@@ -15,6 +17,7 @@ from casework.people.models import (
     SearchToken,
     TimelineEntry,
 )
+from casework.tasks.models import Task
 from casework.users.models import User, UserRole
 
 __all__ = [
@@ -31,13 +34,17 @@ __all__ = [
     "LatestContact",
     "LoginAttempt",
     "Note",
+    "Notification",
     "Person",
     "PersonAlert",
     "PersonNeed",
     "PersonRevision",
+    "Referral",
+    "ReferralEvent",
     "SearchToken",
     "SharingBasis",
     "SharingBasisCategory",
+    "Task",
     "Team",
     "TeamMembership",
     "TimelineEntry",

@@ -100,6 +100,7 @@ class TimelineKind(LabelledEnum):
     NEEDS_CHANGED = "needs_changed"
     HOUSING_CHANGED = "housing_changed"
     DIED = "died"
+    REFERRAL = "referral"
 
 
 LABELS: dict[StrEnum, str] = {
@@ -164,6 +165,7 @@ LABELS: dict[StrEnum, str] = {
     TimelineKind.NEEDS_CHANGED: "Needs changed",
     TimelineKind.HOUSING_CHANGED: "Housing changed",
     TimelineKind.DIED: "Death recorded",
+    TimelineKind.REFERRAL: "Referral",
 }
 
 

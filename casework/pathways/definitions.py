@@ -1,0 +1,421 @@
+"""Pathway definitions: the files under ``config/pathways/`` that say what a referral pathway is.
+
+A pathway is a set of **stages**, the **transitions** allowed between them, who may make each
+transition (the referring or the receiving agency, and which roles), what each transition
+records (**fields**), the **checks** across fields, the **clocks** a stage starts (deadlines
+that become due work), and the **effects** of a transition (an alert, a task, a message to the
+referrer). A partnership adds a pathway by adding a file; nothing in the code names a stage.
+
+Files are read at start-up and checked completely: the schema (pydantic, unknown keys refused)
+and then the references between parts (a transition to a stage that does not exist, a check on
+a field the transition does not record, ...). Every error names the file and the line.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from casework.access.categories import Category
+from casework.access.roles import Role
+from casework.agencies.models import AgencyKind
+from casework.settings import CONFIG_DIR, ConfigurationError
+
+PATHWAYS_DIR = CONFIG_DIR / "pathways"
+#: Stage, transition, field and pathway keys: short lower-case identifiers (they are stored).
+KEY = r"^[a-z][a-z0-9_]{0,39}$"
+Key = Annotated[str, Field(pattern=KEY)]
+Label = Annotated[str, Field(min_length=1, max_length=120)]
+
+
+class Side(StrEnum):
+    """Which end of a referral an agency is."""
+
+    REFERRING = "referring"
+    RECEIVING = "receiving"
+
+
+class FieldKind(StrEnum):
+    CHOICE = "choice"
+    DATE = "date"
+    DATETIME = "datetime"
+    INTEGER = "integer"
+    TEXT = "text"
+    YES_NO = "yes_no"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class FieldDef(Strict):
+    """One thing a transition records. Text is encrypted under the person's key; every other
+    kind is a code, a number or a date, stored in plaintext (DECISIONS §2)."""
+
+    name: Key
+    label: Label
+    kind: FieldKind
+    hint: str = Field("", max_length=400)
+    required: bool = True
+    #: Required only when this yes/no field (of the same transition) is "yes".
+    required_when: Key | None = None
+    #: Choice codes and their labels, in the order shown.
+    choices: dict[Key, Label] = Field(default_factory=dict)
+    minimum: int | None = None
+    maximum: int | None = None
+    max_length: int = Field(2000, ge=1, le=20000)
+    #: Dates and times: refuse a value before now (a booking in the past).
+    not_past: bool = False
+    #: Dates: refuse a value after today (a test taken tomorrow).
+    not_future: bool = False
+
+
+class CheckDef(Strict):
+    """A rule across fields: ``field`` must be at least ``days`` working days after
+    ``after`` (a field of this transition or one recorded earlier on the referral), when the
+    yes/no field ``when`` is "yes" (always, without ``when``)."""
+
+    kind: Literal["working_days_after"]
+    field: Key
+    after: Key
+    days: int = Field(ge=1, le=60)
+    when: Key | None = None
+    message: Label
+
+
+class ClockDef(Strict):
+    """A deadline that entering a stage starts: a task for one side's agency, due at a field's
+    date and time, or some (working) days after a field's date or after entering the stage.
+    ``at_risk_after_days`` marks the work as at risk from that many days on."""
+
+    task: Label
+    side: Side = Side.RECEIVING
+    due_field: Key | None = None
+    days: int = Field(0, ge=0, le=366)
+    working_days: bool = False
+    at_risk_after_days: int | None = Field(None, ge=0, le=366)
+
+
+class EffectDef(Strict):
+    """Something a transition does besides moving the stage, optionally only when a field
+    reaches a value: raise an alert (a code from ``config/information.toml``), add a task for
+    one side, or tell the person who made the referral."""
+
+    when_field: Key | None = None
+    at_least: int | None = None
+    equals: str | None = None
+    alert: Key | None = None
+    task: Label | None = None
+    side: Side = Side.RECEIVING
+    due_days: int = Field(1, ge=0, le=366)
+    notify_referrer: bool = False
+    #: A prompt shown after the transition, naming further referrals to make (MARAC, IDVA).
+    prompt: str | None = Field(None, max_length=400)
+
+
+class StageDef(Strict):
+    label: Label
+    category: Category
+    #: Shown on the person's referrals and in lists ("Booked", "Declined").
+    terminal: bool = False
+    #: "open" (work goes on), "positive" or "negative" end: reports read it (issue 8).
+    outcome: Literal["open", "positive", "negative", "neutral"] = "open"
+    clock: ClockDef | None = None
+
+
+class TransitionDef(Strict):
+    label: Label
+    #: The stages it may leave; empty for a transition that starts a referral.
+    from_: list[Key] = Field(default_factory=list, alias="from")
+    to: Key
+    sides: list[Side] = Field(min_length=1)
+    roles: list[Role] = Field(min_length=1)
+    fields: list[FieldDef] = Field(default_factory=list)
+    checks: list[CheckDef] = Field(default_factory=list)
+    effects: list[EffectDef] = Field(default_factory=list)
+    #: The notice this transition produces (RA1 ... RA5), printable from the referral.
+    notice: str | None = Field(None, max_length=20)
+    #: The button's words, when different from the label.
+    button: str | None = Field(None, max_length=60)
+    #: Offered as the quick action on lists (assessors record outcomes in a couple of clicks).
+    quick: bool = False
+
+    @property
+    def starts(self) -> bool:
+        return not self.from_
+
+
+class BasisDef(Strict):
+    """A lawful basis the pathway itself provides (a required assessment: legal obligation),
+    recorded automatically when a referral starts: sharing ``categories`` with the agency at
+    ``to`` (recorded by the agency at the other end)."""
+
+    kind: Literal["legal_obligation"]
+    to: Side
+    categories: list[Category] = Field(min_length=1)
+    statement: Label
+
+
+class PathwayDef(Strict):
+    key: Key
+    name: Label
+    description: str = Field("", max_length=1000)
+    reference_prefix: str = Field(pattern=r"^[A-Z]{2,4}$")
+    referring_kinds: list[AgencyKind] = Field(min_length=1)
+    receiving_kinds: list[AgencyKind] = Field(min_length=1)
+    #: The youngest age (on the day the referral starts) the pathway allows.
+    minimum_age: int | None = Field(None, ge=0, le=120)
+    #: Bases the pathway provides; without one, consent or another basis must cover sharing.
+    bases: list[BasisDef] = Field(default_factory=list)
+    #: The stages of the main path, in order (reports draw the funnel from it).
+    main_path: list[Key] = Field(min_length=2)
+    stages: dict[Key, StageDef] = Field(min_length=1)
+    transitions: dict[Key, TransitionDef] = Field(min_length=1)
+
+    @field_validator("referring_kinds", "receiving_kinds")
+    @classmethod
+    def _distinct(cls, kinds: list[AgencyKind]) -> list[AgencyKind]:
+        if len(set(kinds)) != len(kinds):
+            raise ValueError("each agency kind once")
+        return kinds
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def stage(self, key: str) -> StageDef:
+        return self.stages[key]
+
+    def starting(self) -> list[tuple[str, TransitionDef]]:
+        return [(key, t) for key, t in self.transitions.items() if t.starts]
+
+    def leaving(self, stage: str) -> list[tuple[str, TransitionDef]]:
+        return [(key, t) for key, t in self.transitions.items() if stage in t.from_]
+
+    def label_of(self, stage: str) -> str:
+        found = self.stages.get(stage)
+        return found.label if found else stage.replace("_", " ").capitalize()
+
+    @property
+    def categories(self) -> frozenset[Category]:
+        return frozenset(stage.category for stage in self.stages.values())
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pathways:
+    """Every pathway of the partnership, by key."""
+
+    by_key: Mapping[str, PathwayDef]
+
+    def get(self, key: str) -> PathwayDef | None:
+        return self.by_key.get(key)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.by_key.values())
+
+    def for_referring(self, kind: AgencyKind) -> list[PathwayDef]:
+        return [p for p in self.by_key.values() if kind in p.referring_kinds]
+
+
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_KEY_LINE = re.compile(r"^\s*([A-Za-z0-9_\"'.-]+)\s*=")
+
+
+def _line_index(text: str) -> dict[tuple[str | int, ...], int]:
+    """Where each table and key of a TOML file starts: (path parts) -> line number.
+    Arrays of tables get their index ([[a.b]] the second time is ("a", "b", 1)). Good for the
+    plain TOML these files use (headers, keys, inline arrays and tables)."""
+    where: dict[tuple[str | int, ...], int] = {}
+    counts: dict[tuple[str | int, ...], int] = {}
+    table: tuple[str | int, ...] = ()
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(line)
+        if header:
+            parts: tuple[str | int, ...] = tuple(
+                part.strip().strip('"') for part in header.group(2).split(".")
+            )
+            # An array of tables nested in an earlier one: follow the latest index.
+            resolved: list[str | int] = []
+            for part in parts[:-1]:
+                resolved.append(part)
+                index = counts.get(tuple(resolved))
+                if index is not None:
+                    resolved.append(index - 1)
+            resolved.append(parts[-1])
+            table = tuple(resolved)
+            if header.group(1) == "[[":
+                counts[table] = counts.get(table, 0) + 1
+                table = (*table, counts[table] - 1)
+            where.setdefault(table, number)
+            continue
+        key = _KEY_LINE.match(line)
+        if key:
+            path = (*table, *(p.strip('"') for p in key.group(1).split(".")))
+            where.setdefault(path, number)
+    return where
+
+
+def _line_for(index: Mapping[tuple[str | int, ...], int], loc: Sequence[str | int]) -> int:
+    """The line of the deepest part of ``loc`` the file spells out (1 if none)."""
+    parts = tuple("from" if part == "from_" else part for part in loc)
+    for end in range(len(parts), 0, -1):
+        line = index.get(parts[:end])
+        if line is not None:
+            return line
+    return 1
+
+
+def _describe(loc: Sequence[str | int]) -> str:
+    return ".".join(str(part) for part in loc if part != "from_") or "file"
+
+
+Problem = tuple[tuple[str | int, ...], str]
+
+
+def _field_problems(here: tuple[str | int, ...], transition: TransitionDef) -> list[Problem]:
+    problems: list[Problem] = []
+    names = [field.name for field in transition.fields]
+    if len(set(names)) != len(names):
+        problems.append(((*here, "fields"), "each field name once"))
+    kinds = {field.name: field.kind for field in transition.fields}
+    for number, field in enumerate(transition.fields):
+        at = (*here, "fields", number)
+        if field.kind is FieldKind.CHOICE and not field.choices:
+            problems.append(((*at, "kind"), f"choice field {field.name!r} needs choices"))
+        if field.kind is not FieldKind.CHOICE and field.choices:
+            problems.append(((*at, "choices"), "only a choice field has choices"))
+        if field.required_when and kinds.get(field.required_when) is not FieldKind.YES_NO:
+            problems.append(
+                ((*at, "required_when"), f"{field.required_when!r} is not a yes/no field here")
+            )
+    for number, check in enumerate(transition.checks):
+        at = (*here, "checks", number)
+        if kinds.get(check.field) not in (FieldKind.DATE, FieldKind.DATETIME):
+            problems.append(((*at, "field"), f"{check.field!r} is not a date field here"))
+        if check.when and kinds.get(check.when) is not FieldKind.YES_NO:
+            problems.append(((*at, "when"), f"{check.when!r} is not a yes/no field here"))
+    for number, effect in enumerate(transition.effects):
+        at = (*here, "effects", number)
+        if effect.when_field and effect.when_field not in kinds:
+            problems.append(((*at, "when_field"), f"no field {effect.when_field!r} here"))
+        if not (effect.alert or effect.task or effect.notify_referrer or effect.prompt):
+            problems.append((at, "an effect needs an alert, a task, a prompt or a message"))
+    return problems
+
+
+def _transition_problems(pathway: PathwayDef) -> list[Problem]:
+    problems: list[Problem] = []
+    stages = pathway.stages
+    for key, transition in pathway.transitions.items():
+        here: tuple[str | int, ...] = ("transitions", key)
+        if transition.to not in stages:
+            problems.append(((*here, "to"), f"no stage {transition.to!r}"))
+        for stage in transition.from_:
+            if stage not in stages:
+                problems.append(((*here, "from"), f"no stage {stage!r}"))
+            elif stages[stage].terminal:
+                problems.append(((*here, "from"), f"stage {stage!r} is an end: nothing leaves it"))
+        problems.extend(_field_problems(here, transition))
+    return problems
+
+
+def _stage_problems(pathway: PathwayDef) -> list[Problem]:
+    problems: list[Problem] = []
+    for position, stage in enumerate(pathway.main_path):
+        if stage not in pathway.stages:
+            problems.append((("main_path",), f"main_path[{position}]: no stage {stage!r}"))
+    if not pathway.starting():
+        problems.append((("transitions",), "no transition starts a referral (empty 'from')"))
+    for key, stage in pathway.stages.items():
+        entering = [t for t in pathway.transitions.values() if t.to == key]
+        if not entering:
+            problems.append((("stages", key), f"stage {key!r} is never reached"))
+        due_field = stage.clock.due_field if stage.clock else None
+        if due_field and any(due_field not in {field.name for field in t.fields} for t in entering):
+            problems.append(
+                (
+                    ("stages", key, "clock", "due_field"),
+                    f"{due_field!r} is not recorded by every transition into {key!r}",
+                )
+            )
+    return problems
+
+
+def _references(pathway: PathwayDef) -> list[Problem]:
+    """Errors in how the parts of a valid-looking pathway refer to each other."""
+    return _stage_problems(pathway) + _transition_problems(pathway)
+
+
+def load_pathway(path: Path, known_alerts: frozenset[str] = frozenset()) -> PathwayDef:
+    """Read and check one pathway file."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        raw: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"{path}: {exc}") from exc
+    index = _line_index(text)
+    try:
+        pathway = PathwayDef.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = first["loc"]
+        raise ConfigurationError(
+            f"{path}, line {_line_for(index, loc)}: {_describe(loc)}: {first['msg']}"
+        ) from exc
+    problems = _references(pathway)
+    if known_alerts:
+        for key, transition in pathway.transitions.items():
+            for number, effect in enumerate(transition.effects):
+                if effect.alert and effect.alert not in known_alerts:
+                    problems.append(
+                        (
+                            ("transitions", key, "effects", number, "alert"),
+                            f"no alert {effect.alert!r} in information.toml",
+                        )
+                    )
+    if path.stem != pathway.key:
+        problems.append((("key",), f"the file must be named {pathway.key}.toml"))
+    if problems:
+        loc, message = problems[0]
+        raise ConfigurationError(f"{path}, line {_line_for(index, loc)}: {message}")
+    return pathway
+
+
+def load_pathways(
+    directory: Path = PATHWAYS_DIR, known_alerts: frozenset[str] = frozenset()
+) -> Pathways:
+    files = sorted(directory.glob("*.toml"))
+    if not files:
+        raise ConfigurationError(f"{directory}: no pathway files (*.toml)")
+    found: dict[str, PathwayDef] = {}
+    prefixes: dict[str, Path] = {}
+    for path in files:
+        pathway = load_pathway(path, known_alerts)
+        if pathway.reference_prefix in prefixes:
+            index = _line_index(path.read_text("utf-8"))
+            line = _line_for(index, ("reference_prefix",))
+            raise ConfigurationError(
+            index = _line_index(path.read_text("utf-8"))
+            line = _line_for(index, ("reference_prefix",))
+                f"{prefixes[pathway.reference_prefix].name}"
+            )
+        prefixes[pathway.reference_prefix] = path
+        found[pathway.key] = pathway
+    return Pathways(found)
+
+
+@cache
+def pathways() -> Pathways:
+    """The partnership's pathways, read once per process (checked at start-up by the app)."""
+    from casework.people.codes import information
+
+    return load_pathways(known_alerts=frozenset(information().alerts))
