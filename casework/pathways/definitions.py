@@ -404,9 +404,8 @@ def load_pathways(
             index = _line_index(path.read_text("utf-8"))
             line = _line_for(index, ("reference_prefix",))
             raise ConfigurationError(
-            index = _line_index(path.read_text("utf-8"))
-            line = _line_for(index, ("reference_prefix",))
-                f"{prefixes[pathway.reference_prefix].name}"
+                f"{path}, line {line}: reference prefix {pathway.reference_prefix!r} is also "
+                f"used by {prefixes[pathway.reference_prefix].name}"
             )
         prefixes[pathway.reference_prefix] = path
         found[pathway.key] = pathway
