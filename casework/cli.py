@@ -288,6 +288,33 @@ def agencies_create(name: str, kind: str) -> None:
     click.echo(f"Created agency {name}.")
 
 
+@cli.group("pathways")
+def pathways_group() -> None:
+    """Referral pathways (config/pathways/*.toml)."""
+
+
+@pathways_group.command("check")
+@click.argument(
+    "directory",
+    required=False,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+)
+def pathways_check(directory: Path | None) -> None:
+    """Check pathway files before a restart (the app checks them again at start-up)."""
+    from casework.pathways.definitions import PATHWAYS_DIR, load_pathways
+    from casework.people.codes import information
+
+    try:
+        found = load_pathways(directory or PATHWAYS_DIR, frozenset(information().alerts))
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for pathway in found.all():
+        click.echo(
+            f"{pathway.key}: {pathway.name} ({len(pathway.stages)} stages, "
+            f"{len(pathway.transitions)} transitions)"
+        )
+
+
 @cli.group("keys")
 def keys_group() -> None:
     """Key-encryption keys (CASEWORK_KEK) and the person keys they wrap, in the keystore."""

@@ -85,7 +85,8 @@ def _walk(pathway: str, draw: st.DataObject) -> None:
     for _ in range(ATTEMPTS_PER_EXAMPLE):
         # Half the attempts pick a transition that leaves this stage (often legal), half any.
         leaving = [k for k, t in RAW[pathway]["transitions"].items() if stage in t.get("from", [])]
-        pool = leaving if leaving and draw.draw(st.booleans()) else ALL_KEYS
+        near: bool = draw.draw(st.booleans())
+        pool = leaving if leaving and near else ALL_KEYS
         key = draw.draw(st.sampled_from(pool))
         sides, roles = draw.draw(SIDES), draw.draw(ROLES)
         SEEN["attempts"] += 1
