@@ -22,6 +22,7 @@ from casework.audit.recorder import Actor
 from casework.clock import london_today, utcnow
 from casework.db import check_version
 from casework.family.models import Involvement
+from casework.pathways.models import Referral
 from casework.people.codes import ClosureReason, FamilyRole, TimelineKind, information
 from casework.people.models import (
     Person,
@@ -50,6 +51,7 @@ from casework.people.validation import (
 )
 from casework.security.blind_index import BlindIndex, TokenKind
 from casework.security.vault import Vault
+from casework.tasks.models import Task, TaskState
 
 #: Where earlier versions of a person's identity and contact details are kept.
 REVISIONS = "person_revisions"
@@ -602,6 +604,26 @@ def record_death(
             is_lead=False,
             version=Involvement.version + 1,
         )
+    )
+    # A death stops every clock (DECISIONS §1): open referrals end where they are, and their
+    # open tasks are cancelled (nobody is reminded about a person who has died).
+    now = utcnow()
+    db.execute(
+        update(Referral)
+        .where(Referral.person_id == person.id, Referral.closed_at.is_(None))
+        .values(closed_at=now, updated_at=now, version=Referral.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.execute(
+        update(Task)
+        .where(Task.person_id == person.id, Task.state == TaskState.OPEN)
+        .values(
+            state=TaskState.CANCELLED,
+            closed_at=now,
+            closed_by_id=viewer.user_id,
+            version=Task.version + 1,
+        )
+        .execution_options(synchronize_session=False)
     )
     db.flush()
     add_timeline(

@@ -13,15 +13,17 @@ from casework.access.policy import person_access
 from casework.access.roles import Role
 from casework.agencies.models import AgencyKind
 from casework.audit.models import AuditEvent
+from casework.audit.recorder import SYSTEM
 from casework.consent.models import BasisKind, SharingBasis
 from casework.db import StaleVersion
 from casework.notifications.models import Notification
 from casework.pathways.models import Referral, ReferralEvent
 from casework.pathways.rules import TransitionInvalid, TransitionRefused
+from casework.people import services as people_services
 from casework.people.codes import TimelineKind
 from casework.people.models import TimelineEntry
 from casework.people.services import NotAllowed, PersonError
-from casework.tasks.models import Task
+from casework.tasks.models import Task, TaskState
 from tests.conftest import Builders, MadeUser, booking_values
 
 
@@ -214,3 +216,27 @@ def test_a_general_referral_needs_consent_and_a_decline_tells_the_referrer(
         ).all()
     assert len(told) == 1
     assert sent.reference in told[0]
+
+
+def test_a_death_ends_open_referrals_and_cancels_their_tasks(build: Builders, ends) -> None:
+    custody, assessor = ends
+    person = build.person(custody)
+    booked = build.referral(person, by=custody, to=assessor)
+    with build.database.transaction() as db:
+        viewer = build.viewer(assessor)
+        access = person_access(db, viewer, person)
+        assert access is not None
+        people_services.record_death(
+            db,
+            SYSTEM,
+            viewer,
+            access,
+            died_on=clock.to_london(clock.utcnow()).date(),
+            expected_version=None,
+        )
+    with build.database.reading() as db:
+        assert db.get_one(Referral, booked.referral_id).closed_at is not None
+    assert _count(build, Task, Task.person_id == person, Task.state == TaskState.OPEN) == 0
+    # The treatment provider was involved only through the referral: now it cannot see it.
+    with pytest.raises(LookupError):
+        build.move(booked.referral_id, "attend", by=assessor)
