@@ -38,6 +38,9 @@ from casework.contacts.services import ContactInput
 from casework.db import Database
 from casework.family import services as family_services
 from casework.models import Base
+from casework.pathways import services as pathway_services
+from casework.pathways.definitions import pathways
+from casework.pathways.services import Outcome
 from casework.people import services as people_services
 from casework.people.codes import ContactKind, ContactOutcome, FamilyRole, HousingStatus, Sex
 from casework.people.records import Details, Names, PersonFields
@@ -449,6 +452,56 @@ class Builders:
                 expected_version=None,
             )
 
+    def referral(
+        self,
+        person_id: uuid.UUID,
+        *,
+        by: MadeUser,
+        to: MadeUser | Agency,
+        pathway: str = "required_assessment",
+        transition: str = "book",
+        **values: object,
+    ) -> Outcome:
+        """Start a referral through the real service (values as a form or the API gives)."""
+        definition = pathways()[pathway]
+        if pathway == "required_assessment" and transition == "book" and not values:
+            values = booking_values(clock.utcnow())
+        with self.database.transaction() as db:
+            return pathway_services.start_referral(
+                db,
+                Vault(self.kit.keystore),
+                SYSTEM,
+                self.viewer(by),
+                person_id=person_id,
+                pathway=definition,
+                transition=transition,
+                to_agency_id=to.agency_id if isinstance(to, MadeUser) else to.id,
+                values=values,
+                rules=SharingRules(),
+            )
+
+    def move(
+        self,
+        referral_id: uuid.UUID,
+        transition: str,
+        *,
+        by: MadeUser,
+        version: int | None = None,
+        **values: object,
+    ) -> Outcome:
+        with self.database.transaction() as db:
+            return pathway_services.make_transition(
+                db,
+                Vault(self.kit.keystore),
+                SYSTEM,
+                self.viewer(by),
+                referral_id=referral_id,
+                transition=transition,
+                values=values,
+                expected_version=version,
+                pathways=pathways().by_key,
+            )
+
     def emergency(self, person_id: uuid.UUID, user: MadeUser) -> uuid.UUID:
         with self.database.transaction() as db:
             viewer = self.viewer(user)
@@ -469,6 +522,22 @@ class Builders:
         access = person_access(db, viewer, person_id)
         assert access is not None, "the recording agency must see the person"
         return access
+
+
+def booking_values(now: datetime, *, days_ahead: int = 2, **changes: object) -> dict[str, object]:
+    """A valid required-assessment booking (Europe/London wall clock), with changes."""
+    appointment = clock.to_london(now + timedelta(days=days_ahead)).replace(hour=10, minute=30)
+    values: dict[str, object] = {
+        "test_result": "cocaine",
+        "tested_on": clock.to_london(now).date().isoformat(),
+        "trigger_offence": "theft",
+        "custody_suite": "Northgate custody suite",
+        "disputed": "no",
+        "appointment_at": appointment.strftime("%Y-%m-%dT%H:%M"),
+        "place": "Harbour Recovery Service, 4 Mill Lane",
+    }
+    values.update(changes)
+    return values
 
 
 @pytest.fixture

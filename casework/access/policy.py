@@ -55,6 +55,7 @@ from casework.consent.models import (
     SharingBasisCategory,
 )
 from casework.family.models import Involvement
+from casework.pathways.models import Referral
 from casework.people.models import Person
 
 #: Roles that may open a record in an emergency (DECISIONS §3 rule 3).
@@ -160,10 +161,19 @@ def _emergency_active(person_col: Any, user_id: Any, now: Any) -> list[ColumnEle
 
 
 def _open_involvement(person_col: Any, agency_id: Any) -> ColumnElement[bool]:
-    return exists().where(
-        Involvement.person_id == person_col,
-        Involvement.agency_id == agency_id,
-        Involvement.ended_on.is_(None),
+    """ "Involved" (DECISIONS §3): an open involvement, or an open referral (waiting for an
+    answer or accepted) addressed to the agency."""
+    return or_(
+        exists().where(
+            Involvement.person_id == person_col,
+            Involvement.agency_id == agency_id,
+            Involvement.ended_on.is_(None),
+        ),
+        exists().where(
+            Referral.person_id == person_col,
+            Referral.to_agency_id == agency_id,
+            Referral.closed_at.is_(None),
+        ),
     )
 
 
@@ -264,6 +274,29 @@ def accesses(
         )
         for pid, (creator, inv, emergency, until) in flags.items()
     }
+
+
+def covered_for(
+    db: Session,
+    person_id: uuid.UUID,
+    *,
+    agency_id: uuid.UUID,
+    agency_kind: AgencyKind,
+    now: datetime | None = None,
+) -> frozenset[Category]:
+    """The categories that consent or another basis in force now lets ``agency_id`` read of
+    this person's information recorded by others (before a referral shares anything)."""
+    now = now or utcnow()
+    rows = db.connection().execute(
+        _COVERED_OF,
+        {
+            "person_ids": [person_id],
+            "agency_id": agency_id,
+            "agency_kind": agency_kind,
+            "today": _today(now),
+        },
+    )
+    return frozenset(category for _pid, category in rows)
 
 
 def visible_people(viewer: Viewer, *, now: datetime | None = None) -> ColumnElement[bool]:

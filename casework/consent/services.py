@@ -381,6 +381,39 @@ def record_basis(
     return basis.id
 
 
+def record_pathway_basis(
+    db: Session,
+    vault: Vault,
+    actor: Actor,
+    viewer: Viewer,
+    person_id: uuid.UUID,
+    *,
+    agency_id: uuid.UUID,
+    categories: frozenset[Category],
+    statement: str,
+    rules: SharingRules,
+    referral_id: uuid.UUID,
+) -> uuid.UUID:
+    """A legal-obligation basis that a pathway provides (a required assessment): recorded with
+    the referral that relies on it, by the user making the referral, for the usual length, and
+    queued for information governance's review like any other basis."""
+    today = london_today()
+    basis = _insert(
+        db,
+        vault,
+        viewer,
+        PersonAccess(person_id=person_id, involved=True, creator=False),
+        kind=BasisKind.LEGAL_OBLIGATION,
+        recipient=Recipient(agency_id=agency_id),
+        categories=categories,
+        statement=statement,
+        starts_on=today,
+        ends_on=rules.default_end_date(today),
+    )
+    _audit(db, actor, "basis.recorded", basis, categories, referral_id=str(referral_id))
+    return basis.id
+
+
 def withdraw(
     db: Session,
     vault: Vault,

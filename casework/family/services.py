@@ -15,7 +15,7 @@ from casework.clock import london_today
 from casework.db import check_version
 from casework.family.models import Involvement
 from casework.people.codes import ClosureReason, FamilyRole, TimelineKind, information
-from casework.people.services import NotAllowed, PersonError, record_event
+from casework.people.services import NotAllowed, PersonError, add_timeline, record_event
 from casework.users.models import User
 
 
@@ -92,6 +92,45 @@ def add_involvement(
         audit_details={"agency_id": str(agency_id), "involvement_id": str(involvement_id)},
     )
     return involvement_id
+
+
+def join_for_referral(
+    db: Session, *, viewer: Viewer, person_id: uuid.UUID, role: FamilyRole
+) -> bool:
+    """The viewer's agency joins the family because it is making a referral (a custody booking
+    for a person another agency already knows: DECISIONS §3, "creating A's first
+    involvement"). Nothing happens when it is involved already. True when it joined."""
+    joined = db.scalar(
+        select(Involvement.id).where(
+            Involvement.person_id == person_id,
+            Involvement.agency_id == viewer.agency_id,
+            Involvement.ended_on.is_(None),
+        )
+    )
+    if joined is not None:
+        return False
+    db.add(
+        Involvement(
+            id=uuid.uuid4(),
+            person_id=person_id,
+            agency_id=viewer.agency_id,
+            worker_id=None,
+            role=role,
+            is_lead=False,
+            started_on=london_today(),
+        )
+    )
+    db.flush()
+    add_timeline(
+        db,
+        person_id=person_id,
+        kind=TimelineKind.FAMILY_ADDED,
+        category=information().agency_category(viewer.agency_kind),
+        agency_id=viewer.agency_id,
+        actor_id=viewer.user_id,
+        details={"role": role.value, "lead": "no"},
+    )
+    return True
 
 
 def _clear_lead(db: Session, person_id: uuid.UUID) -> None:

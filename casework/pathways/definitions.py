@@ -219,8 +219,11 @@ class Pathways:
     def get(self, key: str) -> PathwayDef | None:
         return self.by_key.get(key)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        return iter(self.by_key.values())
+    def __getitem__(self, key: str) -> PathwayDef:
+        return self.by_key[key]
+
+    def all(self) -> list[PathwayDef]:
+        return list(self.by_key.values())
 
     def for_referring(self, kind: AgencyKind) -> list[PathwayDef]:
         return [p for p in self.by_key.values() if kind in p.referring_kinds]
