@@ -31,6 +31,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 
+#: The services' field names (for the pages' forms) as the API's request fields.
+PERSON_FIELDS = {
+    "to_agency": "to_agency_id",
+    "person": "person_id",
+    "date_of_birth": "person.date_of_birth",
+}
+
 
 def _replay(row: Any, fingerprint: str) -> tuple[dict[str, Any], int, dict[str, str]] | Response:
     if row.request_hash != fingerprint:
@@ -77,7 +84,10 @@ def idempotent(view: F) -> F:
             if found is None:  # pragma: no cover - the constraint said it exists
                 raise
             return _replay(found, fingerprint)
-        body, status = view(*args, **kwargs)
+        result = view(*args, **kwargs)
+        if isinstance(result, Response):
+            return result  # a refusal: rolled back with its key, so a retry may succeed
+        body, status = result
         services.store_idempotent_response(db, row_id, status_code=status, body=body)
         return body, status
 
@@ -112,7 +122,7 @@ def register_problem_handlers(bp: Blueprint) -> None:
     def _not_found(error: Exception) -> Response:
         if isinstance(error, KeyError | IndexError):
             # A bug, not a missing record: never dress it up as a 404.
-            log.error("unhandled %s on %s", type(error).__name__, request.endpoint)
+            log.exception("unhandled %s on %s", type(error).__name__, request.endpoint)
             return problem(500)
         return _refused(404, "not_found")
 
@@ -122,9 +132,8 @@ def register_problem_handlers(bp: Blueprint) -> None:
 
     @bp.errorhandler(PersonError)
     def _person(error: PersonError) -> Response:
-        field = getattr(error, "field", "person")
-        message = getattr(error, "message", str(error))
-        return problem(422, errors={f"person.{field}": message})
+        field = PERSON_FIELDS.get(error.field, f"person.{error.field}")
+        return problem(422, errors={field: error.message})
 
     @bp.errorhandler(StaleVersion)
     def _stale(_error: StaleVersion) -> Response:

@@ -32,7 +32,7 @@ class ApiToken(IdMixin, Base):
     #: The scopes it carries (codes from ``casework.access.rules.API_SCOPES``), sorted.
     scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=_now)
-    created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     revoked_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))

@@ -51,13 +51,18 @@ SCALAR_DOC = {
 }
 
 
+def _at_most_60(value: dict[str, Any]) -> None:
+    if len(value) > 60:
+        raise ma.ValidationError("Give at most 60 values")
+
+
 def values_field(description: str) -> fields.Dict:
     return fields.Dict(
         keys=fields.String(validate=KEY),
         values=Scalar(metadata=SCALAR_DOC),
         load_default=dict,
-        validate=validate.Length(max=60),
-        metadata={"description": description},
+        validate=_at_most_60,
+        metadata={"description": description, "maxProperties": 60},
     )
 
 
@@ -78,6 +83,10 @@ class ProblemSchema(ma.Schema):
     )
     matches = fields.Integer(
         metadata={"description": "Possible duplicates found (a possible-duplicate problem)"}
+    )
+    people = fields.List(
+        fields.UUID(),
+        metadata={"description": "Possible duplicates this token may see: book with person_id"},
     )
 
 
@@ -217,3 +226,93 @@ class OutcomeSchema(ma.Schema):
     stage = fields.String(required=True)
     version = fields.Integer(required=True)
     prompts = fields.List(fields.String(), required=True)
+
+
+# --- referrals -------------------------------------------------------------------------------
+
+
+class ReferralListArgs(Strict):
+    pathway = fields.String(validate=KEY, metadata={"description": "Only this pathway"})
+    open = fields.Boolean(load_default=False, metadata={"description": "Only open referrals"})
+    to_my_agency = fields.Boolean(
+        load_default=False, metadata={"description": "Only those addressed to my agency"}
+    )
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
+
+
+class ClockSchema(ma.Schema):
+    title = fields.String(required=True)
+    due_at = fields.DateTime(required=True)
+    state = fields.String(
+        required=True, validate=validate.OneOf(["due", "due_today", "at_risk", "overdue"])
+    )
+
+
+class ReferralSchema(ma.Schema):
+    id = fields.UUID(required=True)
+    reference = fields.String(required=True)
+    pathway = fields.String(required=True)
+    pathway_name = fields.String(required=True)
+    person_id = fields.UUID(required=True)
+    person_name = fields.String(required=True)
+    stage = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The stage key; null when its category is not shared with you"},
+    )
+    stage_label = fields.String(required=True)
+    from_agency_id = fields.UUID(required=True)
+    from_agency = fields.String(required=True)
+    to_agency_id = fields.UUID(required=True)
+    to_agency = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+    closed_at = fields.DateTime(required=True, allow_none=True)
+    open = fields.Boolean(required=True)
+    version = fields.Integer(required=True)
+    clock = fields.Nested(ClockSchema, required=True, allow_none=True)
+
+
+class ReferralPageSchema(ma.Schema):
+    items = fields.List(fields.Nested(ReferralSchema), required=True)
+    limit = fields.Integer(required=True)
+    offset = fields.Integer(required=True)
+    next_offset = fields.Integer(required=True, allow_none=True)
+
+
+class AnswerSchema(ma.Schema):
+    label = fields.String(required=True)
+    value = fields.String(required=True)
+
+
+class EventSchema(ma.Schema):
+    id = fields.UUID(required=True)
+    transition = fields.String(required=True)
+    label = fields.String(required=True)
+    stage_label = fields.String(required=True)
+    occurred_at = fields.DateTime(required=True)
+    agency = fields.String(required=True)
+    actor = fields.String(required=True)
+    notice = fields.String(required=True, allow_none=True)
+    answers = fields.List(fields.Nested(AnswerSchema), required=True)
+
+
+class AvailableSchema(ma.Schema):
+    key = fields.String(required=True)
+    label = fields.String(required=True)
+
+
+class ReferralDetailSchema(ReferralSchema):
+    data = fields.Dict(
+        keys=fields.String(),
+        values=Scalar(metadata=SCALAR_DOC),
+        required=True,
+        metadata={"description": "What the referral holds so far that you may see (no text)"},
+    )
+    events = fields.List(fields.Nested(EventSchema), required=True)
+    transitions = fields.List(
+        fields.Nested(AvailableSchema),
+        required=True,
+        metadata={"description": "The transitions this token may record now"},
+    )
+    tasks = fields.List(fields.Nested(ClockSchema), required=True)
