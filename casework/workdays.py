@@ -15,13 +15,11 @@ from functools import cache
 
 import holidays
 
-#: England and Wales share their bank holidays; the package names them under England.
-_REGION = {"country": "GB", "subdiv": "ENG"}
-
 
 class WorkingDays:
     def __init__(self, extra_closures: Iterable[date] = ()) -> None:
-        self._bank_holidays = holidays.country_holidays(**_REGION)
+        # England and Wales share their bank holidays; the package lists them under England.
+        self._bank_holidays = holidays.country_holidays("GB", subdiv="ENG")
         self._closures = frozenset(extra_closures)
 
     def is_working_day(self, day: date) -> bool:

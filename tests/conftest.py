@@ -460,10 +460,12 @@ class Builders:
         to: MadeUser | Agency,
         pathway: str = "required_assessment",
         transition: str = "book",
-        **values: object,
+        values: dict[str, object] | None = None,
+        **fields: object,
     ) -> Outcome:
         """Start a referral through the real service (values as a form or the API gives)."""
         definition = pathways()[pathway]
+        values = {**(values or {}), **fields}
         if pathway == "required_assessment" and transition == "book" and not values:
             values = booking_values(clock.utcnow())
         with self.database.transaction() as db:

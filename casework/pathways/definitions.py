@@ -333,9 +333,9 @@ def _transition_problems(pathway: PathwayDef) -> list[Problem]:
 
 def _stage_problems(pathway: PathwayDef) -> list[Problem]:
     problems: list[Problem] = []
-    for position, stage in enumerate(pathway.main_path):
-        if stage not in pathway.stages:
-            problems.append((("main_path",), f"main_path[{position}]: no stage {stage!r}"))
+    for position, named in enumerate(pathway.main_path):
+        if named not in pathway.stages:
+            problems.append((("main_path",), f"main_path[{position}]: no stage {named!r}"))
     if not pathway.starting():
         problems.append((("transitions",), "no transition starts a referral (empty 'from')"))
     for key, stage in pathway.stages.items():

@@ -123,7 +123,7 @@ _FROM = aliased(Agency)
 _TO = aliased(Agency)
 
 
-def _base() -> Select[Any]:
+def _base() -> Select[Referral, str, str, bytes]:
     return (
         select(
             Referral,
@@ -410,7 +410,9 @@ def referral_detail(
     referral: Referral = row.Referral
     pathway = pathways[referral.pathway]
     access = accesses(db, viewer, [referral.person_id], now=now)[referral.person_id]
-    events = _events(db, vault, viewer, access, pathway, referral)
+    events = _events(
+        db, vault=vault, viewer=viewer, access=access, pathway=pathway, referral=referral
+    )
     readable = {event.transition for event in events}
     shown_data = {
         spec.name: referral.data[spec.name]
@@ -449,6 +451,7 @@ def referral_detail(
 
 def _events(
     db: Session,
+    *,
     vault: Vault,
     viewer: Viewer,
     access: PersonAccess,

@@ -43,7 +43,7 @@ class TransitionRefused(Exception):  # noqa: N818 - reads better at call sites
         self.message = message
 
 
-class TransitionInvalid(ValueError):
+class TransitionInvalid(ValueError):  # noqa: N818 - reads better at call sites
     """What was given for a transition is wrong: one message per field (answers 422)."""
 
     def __init__(self, problems: Mapping[str, str]) -> None:
@@ -130,53 +130,79 @@ def parse_datetime(value: str) -> datetime:
     return local.replace(tzinfo=LONDON)
 
 
-def _one(spec: FieldDef, raw: object, now: datetime) -> tuple[object, str | None]:
-    """(value, problem) for one given value."""
+def _choice(spec: FieldDef, raw: object, _now: datetime) -> tuple[object, str | None]:
+    if not isinstance(raw, str) or raw not in spec.choices:
+        return None, "Select one of the options"
+    return raw, None
+
+
+def _yes_no_value(_spec: FieldDef, raw: object, _now: datetime) -> tuple[object, str | None]:
+    answer = _yes_no(raw)
+    return (answer, None) if answer is not None else (None, "Select yes or no")
+
+
+def _integer(spec: FieldDef, raw: object, _now: datetime) -> tuple[object, str | None]:
+    label = spec.label.rstrip("?")
+    try:
+        number = int(str(raw).strip()) if not isinstance(raw, bool) else None
+    except ValueError:
+        number = None
+    if number is None:
+        return None, f"{label} must be a whole number"
+    if spec.minimum is not None and number < spec.minimum:
+        return None, f"{label} must be {spec.minimum} or more"
+    if spec.maximum is not None and number > spec.maximum:
+        return None, f"{label} must be {spec.maximum} or less"
+    return number, None
+
+
+def _date(spec: FieldDef, raw: object, now: datetime) -> tuple[object, str | None]:
     label = spec.label.rstrip("?")
     today = to_london(now).date()
-    if spec.kind is FieldKind.CHOICE:
-        if not isinstance(raw, str) or raw not in spec.choices:
-            return None, f"Select {label.lower()}" if _missing(raw) else "Select one of the options"
-        return raw, None
-    if spec.kind is FieldKind.YES_NO:
-        answer = _yes_no(raw)
-        return (answer, None) if answer is not None else (None, "Select yes or no")
-    if spec.kind is FieldKind.INTEGER:
-        if isinstance(raw, bool):
-            return None, f"{label} must be a whole number"
-        try:
-            number = int(str(raw).strip())
-        except ValueError:
-            return None, f"{label} must be a whole number"
-        if spec.minimum is not None and number < spec.minimum:
-            return None, f"{label} must be {spec.minimum} or more"
-        if spec.maximum is not None and number > spec.maximum:
-            return None, f"{label} must be {spec.maximum} or less"
-        return number, None
-    if spec.kind is FieldKind.DATE:
-        try:
-            day = date.fromisoformat(str(raw).strip())
-        except ValueError:
-            return None, f"{label} must be a real date"
-        if spec.not_past and day < today:
-            return None, f"{label} must be today or in the future"
-        if spec.not_future and day > today:
-            return None, f"{label} must be today or in the past"
-        return day.isoformat(), None
-    if spec.kind is FieldKind.DATETIME:
-        try:
-            moment = parse_datetime(str(raw).strip())
-        except ValueError:
-            return None, f"{label} must be a real date and time"
-        if spec.not_past and moment < now:
-            return None, f"{label} must be in the future"
-        return moment.strftime("%Y-%m-%dT%H:%M"), None
-    # text
+    try:
+        day = date.fromisoformat(str(raw).strip())
+    except ValueError:
+        return None, f"{label} must be a real date"
+    if spec.not_past and day < today:
+        return None, f"{label} must be today or in the future"
+    if spec.not_future and day > today:
+        return None, f"{label} must be today or in the past"
+    return day.isoformat(), None
+
+
+def _datetime(spec: FieldDef, raw: object, now: datetime) -> tuple[object, str | None]:
+    label = spec.label.rstrip("?")
+    try:
+        moment = parse_datetime(str(raw).strip())
+    except ValueError:
+        return None, f"{label} must be a real date and time"
+    if spec.not_past and moment < now:
+        return None, f"{label} must be in the future"
+    return moment.strftime("%Y-%m-%dT%H:%M"), None
+
+
+def _text(spec: FieldDef, raw: object, _now: datetime) -> tuple[object, str | None]:
+    label = spec.label.rstrip("?")
     if not isinstance(raw, str):
         return None, f"{label} must be text"
     text = raw.strip()
     problem = text_problem(text, max_length=spec.max_length, what=label)
     return (text, None) if not problem else (None, problem)
+
+
+_PARSERS = {
+    FieldKind.CHOICE: _choice,
+    FieldKind.YES_NO: _yes_no_value,
+    FieldKind.INTEGER: _integer,
+    FieldKind.DATE: _date,
+    FieldKind.DATETIME: _datetime,
+    FieldKind.TEXT: _text,
+}
+
+
+def _one(spec: FieldDef, raw: object, now: datetime) -> tuple[object, str | None]:
+    """(value, problem) for one given value."""
+    return _PARSERS[spec.kind](spec, raw, now)
 
 
 def parse_values(

@@ -225,10 +225,9 @@ def start_referral(
             rules=rules,
             referral_id=referral_id,
         )
-    _record(db, vault, actor, viewer, referral, pathway, transition, step, None, checked, now)
-    prompts = _after(
-        db, vault, actor, viewer, referral, pathway, step, None, checked, now, workdays
-    )
+    move = _Move(db, vault, actor, viewer, referral, pathway, transition, step, None, checked, now)
+    _record(move)
+    prompts = _after(move, workdays)
     return Outcome(referral_id, referral.reference, referral.stage, referral.version, prompts)
 
 
@@ -282,10 +281,12 @@ def make_transition(
     if (
         access is None
         or pathway is None
-        or (not may_read(
-            viewer, access, agency_id=referral.from_agency_id, category=referral.category
+        or (
+            not may_read(
+                viewer, access, agency_id=referral.from_agency_id, category=referral.category
+            )
+            and referral.to_agency_id != viewer.agency_id
         )
-        and referral.to_agency_id != viewer.agency_id)
     ):
         raise LookupError(str(referral_id))
     if referral.closed_at is not None:
@@ -321,7 +322,10 @@ def make_transition(
     if moved.rowcount != 1:  # type: ignore[attr-defined]
         raise StaleVersion
     db.expire(referral)
-    _record(db, vault, actor, viewer, referral, pathway, transition, step, before, checked, now)
+    move = _Move(
+        db, vault, actor, viewer, referral, pathway, transition, step, before, checked, now
+    )
+    _record(move)
     close_source_tasks(
         db,
         source_id=referral.id,
@@ -337,28 +341,34 @@ def make_transition(
             state=TaskState.CANCELLED,
             closed_by_id=viewer.user_id,
         )
-    prompts = _after(
-        db, vault, actor, viewer, referral, pathway, step, before, checked, now, workdays
-    )
+    prompts = _after(move, workdays)
     return Outcome(referral.id, referral.reference, step.to, version + 1, prompts)
 
 
 # --- what every transition writes -------------------------------------------------------------
 
 
-def _record(
-    db: Session,
-    vault: Vault,
-    actor: Actor,
-    viewer: Viewer,
-    referral: Referral,
-    pathway: PathwayDef,
-    key: str,
-    step: TransitionDef,
-    before: str | None,
-    checked: Values,
-    now: datetime,
-) -> uuid.UUID:
+@dataclass(frozen=True)
+class _Move:
+    """One transition being written: who, on what, from where, with what."""
+
+    db: Session
+    vault: Vault
+    actor: Actor
+    viewer: Viewer
+    referral: Referral
+    pathway: PathwayDef
+    key: str
+    step: TransitionDef
+    before: str | None
+    checked: Values
+    now: datetime
+
+
+def _record(move: _Move) -> uuid.UUID:
+    db, vault, actor, viewer = move.db, move.vault, move.actor, move.viewer
+    referral, pathway, key, step = move.referral, move.pathway, move.key, move.step
+    before, checked, now = move.before, move.checked, move.now
     stage = pathway.stages[step.to]
     event_id = uuid.uuid4()
     person_id = referral.person_id
@@ -422,20 +432,16 @@ def _side_agency(referral: Referral, side: Side) -> uuid.UUID:
     return referral.to_agency_id if side is Side.RECEIVING else referral.from_agency_id
 
 
-def _after(
-    db: Session,
-    vault: Vault,
-    actor: Actor,
-    viewer: Viewer,
-    referral: Referral,
-    pathway: PathwayDef,
-    step: TransitionDef,
-    before: str | None,
-    checked: Values,
-    now: datetime,
-    workdays: WorkingDays,
-) -> tuple[str, ...]:
+def _after(move: _Move, workdays: WorkingDays) -> tuple[str, ...]:
     """The new stage's clock and the transition's effects."""
+    db, actor, viewer, referral = move.db, move.actor, move.viewer, move.referral
+    pathway, step, before, checked, now = (
+        move.pathway,
+        move.step,
+        move.before,
+        move.checked,
+        move.now,
+    )
     stage = pathway.stages[step.to]
     data = {**referral.data, **checked.plain}
     details = {"referral_id": str(referral.id), "reference": referral.reference}
@@ -482,7 +488,9 @@ def _after(
                 details=details,
             )
         if effect.alert:
-            _raise_alert(db, actor, viewer, referral.person_id, effect.alert, now)
+            _raise_alert(
+                db, actor, viewer, person_id=referral.person_id, alert=effect.alert, now=now
+            )
         if effect.notify_referrer:
             _tell_referrer(db, referral, pathway, stage)
         if effect.prompt:
@@ -491,7 +499,7 @@ def _after(
 
 
 def _raise_alert(
-    db: Session, actor: Actor, viewer: Viewer, person_id: uuid.UUID, alert: str, now: datetime
+    db: Session, actor: Actor, viewer: Viewer, *, person_id: uuid.UUID, alert: str, now: datetime
 ) -> None:
     """An alert from a pathway (a DASH score of 14 or more): raised once, however often the
     score is recorded, by the agency that recorded it."""

@@ -3,6 +3,8 @@ Fine Lines, what is refused and that refusals write nothing, sharing, tasks and 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import func, select
 
@@ -32,7 +34,7 @@ def ends(build: Builders) -> tuple[MadeUser, MadeUser]:
     return custody, assessor
 
 
-def _count(build: Builders, model: type, *where: object) -> int:
+def _count(build: Builders, model: Any, *where: Any) -> int:
     with build.database.reading() as db:
         return db.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
@@ -48,7 +50,8 @@ def test_a_booking_walks_the_main_path_to_completion(build: Builders, ends) -> N
     # under the legal-obligation basis the pathway recorded.
     with build.database.reading() as db:
         access = person_access(db, build.viewer(assessor), person)
-        assert access is not None and access.involved
+        assert access is not None
+        assert access.involved
         kinds = db.scalars(select(SharingBasis.kind).where(SharingBasis.person_id == person))
         assert set(kinds) == {BasisKind.LEGAL_OBLIGATION}
     assert _count(build, Task, Task.source_id == booked.referral_id, Task.state == "open") == 1
@@ -115,11 +118,11 @@ def test_bad_booking_values_name_their_fields(build: Builders, ends) -> None:
             person,
             by=custody,
             to=assessor,
-            **booking_values(now, days_ahead=-1, test_result="cannabis", surprise="x"),
+            values=booking_values(now, days_ahead=-1, test_result="cannabis", surprise="x"),
         )
     assert set(refused.value.problems) == {"appointment_at", "test_result", "surprise"}
     with pytest.raises(TransitionInvalid) as missing:
-        build.referral(person, by=custody, to=assessor, **booking_values(now, place=""))
+        build.referral(person, by=custody, to=assessor, values=booking_values(now, place=""))
     assert set(missing.value.problems) == {"place"}
     assert _count(build, Referral) == 0
 
@@ -130,21 +133,23 @@ def test_a_disputed_test_needs_five_working_days(build: Builders, ends) -> None:
     now = clock.utcnow()
     today = clock.to_london(now).date()
     with pytest.raises(TransitionInvalid) as no_date:
-        build.referral(person, by=custody, to=assessor, **booking_values(now, disputed="yes"))
+        build.referral(person, by=custody, to=assessor, values=booking_values(now, disputed="yes"))
     assert "sample_sent_on" in no_date.value.problems
     with pytest.raises(TransitionInvalid) as too_soon:
         build.referral(
             person,
             by=custody,
             to=assessor,
-            **booking_values(now, days_ahead=2, disputed="yes", sample_sent_on=today.isoformat()),
+            values=booking_values(
+                now, days_ahead=2, disputed="yes", sample_sent_on=today.isoformat()
+            ),
         )
     assert "working days" in too_soon.value.problems["appointment_at"]
     booked = build.referral(
         person,
         by=custody,
         to=assessor,
-        **booking_values(now, days_ahead=12, disputed="yes", sample_sent_on=today.isoformat()),
+        values=booking_values(now, days_ahead=12, disputed="yes", sample_sent_on=today.isoformat()),
     )
     assert booked.stage == "booked"
 
@@ -207,4 +212,5 @@ def test_a_general_referral_needs_consent_and_a_decline_tells_the_referrer(
         told = db.scalars(
             select(Notification.subject).where(Notification.user_id == worker.id)
         ).all()
-    assert len(told) == 1 and sent.reference in told[0]
+    assert len(told) == 1
+    assert sent.reference in told[0]
