@@ -326,6 +326,7 @@ def record_transition(data: dict[str, Any], referral_id: uuid.UUID) -> tuple[dic
         expected_version=data.get("version"),
         pathways=pathways().by_key,
     )
+    audit_read("api.referral.transition", details={"referral_id": str(referral_id)})
     return _outcome(outcome), 200
 
 
@@ -422,4 +423,6 @@ def book_required_assessment(data: dict[str, Any]) -> tuple[dict[str, Any], int]
         values=data["values"],
         rules=SharingRules.from_settings(context.settings()),
     )
+    # The checks read the person's date of birth; the booking shows their reference only.
+    audit_read("api.required_assessment.booked", people=[person_id])
     return _outcome(outcome), 201
