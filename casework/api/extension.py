@@ -19,7 +19,7 @@ from casework.api.schemas import KEY, ProblemSchema
 class KeyConverter(BaseConverter):
     """A pathway key in a URL: a malformed one is a 404 from routing, like a malformed id."""
 
-    regex = KEY.regex.pattern.removeprefix("^").removesuffix("$")
+    regex = "[a-z][a-z0-9_]{0,39}"
 
 
 class CaseworkApi(Api):  # type: ignore[misc]

@@ -122,7 +122,7 @@ def register_problem_handlers(bp: Blueprint) -> None:
     def _not_found(error: Exception) -> Response:
         if isinstance(error, KeyError | IndexError):
             # A bug, not a missing record: never dress it up as a 404.
-            log.exception("unhandled %s on %s", type(error).__name__, request.endpoint)
+            log.error("unhandled %s on %s", type(error).__name__, request.endpoint)
             return problem(500)
         return _refused(404, "not_found")
 

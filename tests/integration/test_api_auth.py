@@ -3,6 +3,8 @@ scope or role; service accounts never sign in; creation and revocation are audit
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -20,10 +22,10 @@ from tests.integration.api_support import make_ends, make_token, service_account
 PATHWAYS = "/api/v1/pathways"
 
 
-def _problem(response, status: int) -> dict:
+def _problem(response, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.mimetype == "application/problem+json"
-    body = response.get_json(force=True)
+    body: dict[str, Any] = response.get_json(force=True)
     assert body["status"] == status
     assert {"type", "title", "detail"} <= set(body)
     return body
@@ -66,7 +68,8 @@ def test_bad_revoked_and_expired_tokens_are_401(
             event.details["reason"]
             for event in db.scalars(select(AuditEvent).where(AuditEvent.action == "access.refused"))
         ]
-    assert "token_expired" in reasons and "token_revoked" in reasons
+    assert "token_expired" in reasons
+    assert "token_revoked" in reasons
 
 
 def test_a_disabled_account_cannot_use_its_token(
@@ -116,7 +119,8 @@ def test_tokens_are_stored_hashed_and_changes_audited(build: Builders, database:
         api_services.revoke_token(db, SYSTEM, token.id)
     with database.reading() as db:
         row = db.get_one(ApiToken, token.id)
-        assert token.value not in row.token_hash and len(row.token_hash) == 64
+        assert token.value not in row.token_hash
+        assert len(row.token_hash) == 64
         actions = db.scalars(
             select(AuditEvent.action).where(AuditEvent.target_id == str(token.id))
         ).all()
@@ -174,7 +178,8 @@ def test_admin_pages_create_show_once_and_revoke(
     assert value.startswith("cw_")
     assert client.get(PATHWAYS, headers={"Authorization": f"Bearer {value}"}).status_code == 200
     listing = client.get("/admin/api-tokens/").get_data(as_text=True)
-    assert value not in listing and "Suite A" in listing
+    assert value not in listing
+    assert "Suite A" in listing
     with database.reading() as db:
         token_id = db.scalar(select(ApiToken.id).where(ApiToken.name == "Suite A"))
     revoked = post_form(client, f"/admin/api-tokens/{token_id}/revoke", {})

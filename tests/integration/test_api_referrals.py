@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import uuid
 from datetime import date
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -48,13 +49,12 @@ def _booking(ends: Ends, **person: object) -> dict[str, object]:
     }
 
 
-def _problem(response, status: int) -> dict:
+def _problem(response, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.mimetype == "application/problem+json"
-    return response.get_json(force=True)
+    body: dict[str, Any] = response.get_json(force=True)
+    return body
 
-
-import sys; sys.path.insert(0, "/tmp"); import dbg  # noqa
 
 def test_book_a_new_person_then_walk_transitions(
     client: FlaskClient, ends: Ends, database: Database
@@ -63,14 +63,16 @@ def test_book_a_new_person_then_walk_transitions(
     response = client.post(BOOK, json=_booking(ends), headers=custody.headers)
     assert response.status_code == 201, response.get_data(as_text=True)
     booked = response.get_json()
-    assert booked["stage"] == "booked" and booked["reference"].startswith("RA-")
+    assert booked["stage"] == "booked"
+    assert booked["reference"].startswith("RA-")
 
     assessor = make_token(database, ends.assessor.id)
     listing = client.get("/api/v1/referrals?to_my_agency=true", headers=assessor.headers)
     assert [item["id"] for item in listing.get_json()["items"]] == [booked["referral_id"]]
     url = f"/api/v1/referrals/{booked['referral_id']}"
     detail = client.get(url, headers=assessor.headers).get_json()
-    assert detail["stage"] == "booked" and "attend" in {t["key"] for t in detail["transitions"]}
+    assert detail["stage"] == "booked"
+    assert "attend" in {t["key"] for t in detail["transitions"]}
     moved = client.post(
         f"{url}/transitions",
         json={"transition": "attend", "version": detail["version"]},
@@ -88,7 +90,9 @@ def test_book_a_new_person_then_walk_transitions(
         409,
     )
     illegal = _problem(
-        client.post(f"{url}/transitions", json={"transition": "complete"}, headers=assessor.headers),
+        client.post(
+            f"{url}/transitions", json={"transition": "complete"}, headers=assessor.headers
+        ),
         409,
     )
     assert illegal["type"].endswith("transition-refused")
@@ -105,7 +109,8 @@ def test_a_retried_post_with_the_same_key_books_once(
     assert first.status_code == again.status_code == 201
     assert first.get_json() == again.get_json()
     assert again.headers["Idempotent-Replayed"] == "true"
-    assert _count(database, Referral) == 1 and _count(database, Person) == 1
+    assert _count(database, Referral) == 1
+    assert _count(database, Person) == 1
     # The same key with another body is refused.
     other = _booking(ends, given_name="Someone")
     mismatch = _problem(client.post(BOOK, json=other, headers=headers), 422)
@@ -185,7 +190,8 @@ def test_bad_booking_values_are_422_and_write_nothing(
     assert "person.date_of_birth" in body["errors"]
     both = {**_booking(ends), "person_id": str(uuid.uuid4())}
     _problem(client.post(BOOK, json=both, headers=token.headers), 422)
-    assert _count(database, Referral) == 0 and _count(database, Person) == 0
+    assert _count(database, Referral) == 0
+    assert _count(database, Person) == 0
 
 
 def test_a_possible_duplicate_needs_confirming(
@@ -194,7 +200,8 @@ def test_a_possible_duplicate_needs_confirming(
     build.person(ends.custody, "Robin", "Testperson", date_of_birth=date(1990, 4, 2))
     token = make_token(database, ends.custody.id)
     body = _problem(client.post(BOOK, json=_booking(ends), headers=token.headers), 409)
-    assert body["type"].endswith("possible-duplicate") and len(body["people"]) == 1
+    assert body["type"].endswith("possible-duplicate")
+    assert len(body["people"]) == 1
     confirmed = {**_booking(ends), "confirm_new_person": True}
     assert client.post(BOOK, json=confirmed, headers=token.headers).status_code == 201
     known = {**_booking(ends), "person_id": body["people"][0]}
