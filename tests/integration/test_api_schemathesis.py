@@ -5,10 +5,12 @@ body as the description says."""
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 import schemathesis
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
+from hypothesis.strategies import SearchStrategy
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -49,28 +51,27 @@ def test_the_api_conforms_to_its_openapi_description(
     statuses: Counter[int] = Counter()
     tokens = [custody.headers, assessor.headers, outsider.headers]
 
+    def run_operation(label: str, strategy: SearchStrategy[Any]) -> None:
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(case=strategy)
+        def run(case: Any) -> None:
+            headers = tokens[sum(sent.values()) % len(tokens)]
+            response = case.call_and_validate(headers=headers, checks=CHECKS)
+            sent[label] += 1
+            statuses[response.status_code] += 1
+
+        run()
+
     for result in schema.get_all_operations():
         operation = result.ok()  # type: ignore[union-attr]
         for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):
-
-            @settings(
-                max_examples=EXAMPLES,
-                deadline=None,
-                database=None,
-                derandomize=True,
-                suppress_health_check=list(HealthCheck),
-            )
-            @given(case=operation.as_strategy(generation_mode=mode))
-            def run(
-                case: schemathesis.Case,  # type: ignore[type-arg]
-                label: str = operation.label,
-            ) -> None:
-                headers = tokens[sum(sent.values()) % len(tokens)]
-                response = case.call_and_validate(headers=headers, checks=CHECKS)
-                sent[label] += 1
-                statuses[response.status_code] += 1
-
-            run()
+            run_operation(operation.label, operation.as_strategy(generation_mode=mode))
 
     total = sum(sent.values())
     assert total >= MINIMUM, (total, sent)
