@@ -3,8 +3,9 @@
 Hypothesis draws random worlds — agencies of several kinds, users with random roles, people
 created by one agency and involved (or not, or no longer, or only through an open referral
 addressed to them) with others, consent and other lawful bases in every state (not yet given,
-in force, expiring, expired, withdrawn, superseded, rejected), and emergency accesses (open, expired, ended) — writes each world to the real
-database, and checks every (user, person, category, recorder, "my agency only", action) case:
+in force, expiring, expired, withdrawn, superseded, rejected), and emergency accesses (open,
+expired, ended) — writes each world to the real database, and checks every (user, person,
+category, recorder, "my agency only", action) case:
 
 * the policy's single-record answers (``person_access``, ``may_read``, the action predicates)
   equal the reference model's, which is written here from DECISIONS §3 alone;
