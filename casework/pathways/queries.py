@@ -121,6 +121,9 @@ class ReferralSummary:
 
 _FROM = aliased(Agency)
 _TO = aliased(Agency)
+#: An alias: the access filter's subqueries on ``people`` must not correlate with this join
+#: (they would lose their FROM clause).
+_PERSON = aliased(Person)
 
 
 def _base() -> Select[Any]:
@@ -129,11 +132,11 @@ def _base() -> Select[Any]:
             Referral,
             _FROM.name.label("from_name"),
             _TO.name.label("to_name"),
-            Person.names_enc,
+            _PERSON.names_enc,
         )
         .join(_FROM, _FROM.id == Referral.from_agency_id)
         .join(_TO, _TO.id == Referral.to_agency_id)
-        .join(Person, Person.id == Referral.person_id)
+        .join(_PERSON, _PERSON.id == Referral.person_id)
         .where(readable_referrals())
     )
 
