@@ -32,7 +32,7 @@ TEXTS: dict[str, NoticeText] = {
             "You were tested for a specified Class A drug after your arrest, and the test was "
             "positive. Under the Drugs Act 2005 (sections 9 to 14) a police officer can require "
             "you to attend an initial assessment of your drug use with a treatment service.",
-            "This notice is that requirement. You must go to the appointment below and stay "
+            "This notice is that requirement. You must go to the appointment shown above and stay "
             "until the assessment is finished. The assessor will talk with you about your drug "
             "use and whether support or treatment would help you.",
             "If you cannot attend at this time, contact the treatment service before the "
@@ -50,7 +50,7 @@ TEXTS: dict[str, NoticeText] = {
         (
             "Your required initial assessment under the Drugs Act 2005 has a new date, time or "
             "place. This notice replaces the earlier one. The requirement to attend still "
-            "applies: go to the new appointment below and stay until it is finished.",
+            "applies: go to the new appointment shown above and stay until it is finished.",
         ),
         warning=(
             "If you fail without good cause to attend, or to stay for the whole assessment, "
@@ -73,7 +73,7 @@ TEXTS: dict[str, NoticeText] = {
         (
             "At your initial assessment, the assessor decided that you need a follow-up "
             "assessment. Under the Drugs Act 2005 you are required to attend it.",
-            "Go to the appointment below and stay until it is finished. If you cannot attend "
+            "Go to the appointment shown above and stay until it is finished. If you cannot attend "
             "at this time, contact the treatment service before the appointment.",
         ),
         warning=(
