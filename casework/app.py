@@ -107,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
     from casework.api.admin import bp as api_tokens_bp
     from casework.audit.views import bp as audit_bp
     from casework.auth.views import bp as auth_bp
+    from casework.bookings.views import bp as bookings_bp
     from casework.consent.views import bp as consent_bp
     from casework.contacts.views import bp as contacts_bp
     from casework.family.views import bp as family_bp
@@ -129,5 +130,6 @@ def _register_blueprints(app: Flask) -> None:
         contacts_bp,
         consent_bp,
         audit_bp,
+        bookings_bp,
     ):
         app.register_blueprint(blueprint)

@@ -24,3 +24,9 @@ initMojFrontend();
 
 // The warning before the session times out (signed-in pages only; see the module).
 initSessionTimeout();
+
+// "Print this notice" (the printable required-assessment notices): hidden without JavaScript.
+for (const button of document.querySelectorAll("[data-app-print]")) {
+  button.hidden = false;
+  button.addEventListener("click", () => window.print());
+}

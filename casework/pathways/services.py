@@ -164,8 +164,12 @@ def start_referral(
     rules: SharingRules,
     workdays: WorkingDays | None = None,
     now: datetime | None = None,
+    referral_id: uuid.UUID | None = None,
 ) -> Outcome:
     """Start a referral with one of the pathway's starting transitions.
+
+    ``referral_id`` may be chosen by the caller (a booking journey's token): a second attempt
+    with the same id then fails on the primary key instead of starting a second referral.
 
     The person must be visible to the viewer, or the viewer's agency is joining their family by
     making this referral (a custody booking for someone another agency knows: the duplicate
@@ -185,7 +189,7 @@ def start_referral(
     checked = parse_values(step, values, known={}, now=now, workdays=workdays)
     _check_sharing(db, pathway, person_id, agency, stage)
 
-    referral_id = uuid.uuid4()
+    referral_id = referral_id or uuid.uuid4()
     referral = Referral(
         id=referral_id,
         person_id=person_id,

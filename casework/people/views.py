@@ -78,7 +78,7 @@ def search() -> ResponseReturnValue:
             results = queries.search_people(
                 context.db(), context.vault(), context.kit().blind_index, context.viewer(), criteria
             )
-            _audit_matches("people.searched", results)
+            audit_matches("people.searched", results)
     return render_template(
         "people/search.html",
         form=form if searched else SearchForm(request.args),
@@ -103,7 +103,7 @@ def create() -> ResponseReturnValue:
                 db, context.vault(), context.kit().blind_index, context.viewer(), fields
             )
             if duplicates.hits or duplicates.elsewhere:
-                _audit_matches("people.duplicates_shown", duplicates)
+                audit_matches("people.duplicates_shown", duplicates)
                 form.confirmed.data = "yes"
                 form.submit.label.text = "Create a new record"
                 return render_template("people/create.html", form=form, duplicates=duplicates)
@@ -128,7 +128,7 @@ def create() -> ResponseReturnValue:
     return render_template("people/create.html", form=form, duplicates=duplicates)
 
 
-def _audit_matches(action: str, results: queries.SearchResults) -> None:
+def audit_matches(action: str, results: queries.SearchResults) -> None:
     """A search shows the people it found and reveals (name and date of birth only) those
     held by other agencies: both are audited, the reveal marked as such."""
     audit_read(

@@ -45,6 +45,12 @@ NAV_ITEMS = (
         ),
     ),
     NavItem(
+        "Book an assessment",
+        "bookings.start",
+        frozenset({Role.CUSTODY_OFFICER}),
+        active_for=("bookings.",),
+    ),
+    NavItem(
         "Review queue",
         "consent.review_queue",
         frozenset({Role.INFORMATION_GOVERNANCE}),

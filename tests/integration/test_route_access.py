@@ -24,6 +24,7 @@ from werkzeug.routing import Rule as UrlRule
 
 from casework.access.roles import Role
 from casework.access.rules import Stage, rule_of
+from casework.agencies.models import AgencyKind
 from casework.db import Database
 from tests.conftest import Builders, sign_in_directly
 
@@ -179,6 +180,9 @@ def test_get_requests_never_write_case_data(
     basis = build.basis(person, by=worker, to=worker)
     emergency = build.emergency(person, build.user(Role.MANAGER))  # another agency's manager
     (involvement,) = involvements_of(database, person)
+    custody = build.user(Role.CUSTODY_OFFICER, agency=build.agency(kind=AgencyKind.POLICE))
+    booking = build.referral(build.person(custody), by=custody, to=agency).referral_id
+    users.append(custody)
     event.listen(database.engine, "before_cursor_execute", spy)
     try:
         build.agency()  # the spy must see a real write, or this test proves nothing
@@ -226,6 +230,9 @@ def test_get_requests_never_write_case_data(
                 f"/governance/people/{person}/access",
                 f"/governance/people/{person}/access.csv",
                 f"/governance/audit?person={person}",
+                f"/bookings/{booking}/booked",
+                f"/referrals/{booking}/notices/RA1",
+                "/bookings/new/check",
             ):
                 assert client.get(path).status_code < 500, (path, user.email)
     finally:

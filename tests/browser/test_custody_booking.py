@@ -1,0 +1,123 @@
+"""A custody officer books a required assessment for a person nobody knows yet, one question
+per page, checks the answers, sees the reference and opens the RA1 notice. Every page is
+checked by axe (``visitor.submit``/``goto`` run the checks); one page also at 390 px."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from playwright.sync_api import expect
+
+from casework.access.roles import Role
+from casework.agencies.models import AgencyKind
+from casework.workdays import working_days
+from tests.browser.helpers import Visitor, sign_in, title
+from tests.conftest import Builders, Clock
+
+PAGE_WIDTH = "document.documentElement.scrollWidth"
+
+
+def _date(visitor: Visitor, legend: str, day: date) -> None:
+    group = visitor.page.get_by_role("group", name=legend)
+    group.get_by_label("Day").fill(str(day.day))
+    group.get_by_label("Month").fill(str(day.month))
+    group.get_by_label("Year").fill(str(day.year))
+
+
+def _continue(visitor: Visitor, shot: str) -> None:
+    visitor.screenshot(shot)
+    visitor.submit(visitor.page.get_by_role("button", name="Continue"))
+
+
+def test_custody_officer_books_for_a_new_person(
+    visitor: Visitor, phone: Visitor, build: Builders, frozen_clock: Clock
+) -> None:
+    police = build.agency("Northdale Police Test", kind=AgencyKind.POLICE)
+    build.agency("Harbour Recovery Test", kind=AgencyKind.TREATMENT)
+    officer = build.user(Role.CUSTODY_OFFICER, agency=police, full_name="Casey Custody")
+    page = visitor.page
+    sign_in(visitor, officer, frozen_clock)
+    assert visitor.path == "/home/custody"
+    visitor.screenshot("booking-00-home")
+    visitor.submit(page.get_by_role("button", name="Book a required assessment"))
+
+    # Who: an empty answer first, to see the error summary take the focus.
+    assert visitor.path == "/bookings/new/person"
+    expect(visitor.heading()).to_have_text("Who has been arrested?")
+    visitor.submit(page.get_by_role("button", name="Continue"))
+    expect(page).to_have_title(title("Who has been arrested?", error=True))
+    expect(visitor.error_summary()).to_be_focused()
+    visitor.screenshot("booking-01-person-errors")
+    page.get_by_label("Given name").fill("Robin")
+    page.get_by_label("Family name").fill("Quillfeather")
+    _date(visitor, "Date of birth", date(1990, 4, 2))
+    _continue(visitor, "booking-02-person")
+
+    assert visitor.path == "/bookings/new/match"
+    expect(visitor.heading()).to_have_text("Nobody has a record for this person yet")
+    _continue(visitor, "booking-03-match")
+
+    page.get_by_label("Cocaine", exact=True).check()
+    _continue(visitor, "booking-04-test-result")
+    today = frozen_clock.now.date()
+    _date(visitor, "When was the test taken?", today)
+    _continue(visitor, "booking-05-test-date")
+    page.get_by_label("Theft").check()
+    _continue(visitor, "booking-06-offence")
+    page.get_by_label("Which custody suite is the person in?").fill("Northgate custody suite")
+    _continue(visitor, "booking-07-custody-suite")
+    page.get_by_label("Yes").check()
+    _continue(visitor, "booking-08-disputed")
+    _date(visitor, "When was the sample sent for confirmation?", today)
+    _continue(visitor, "booking-09-sample-sent")
+    page.get_by_label("Harbour Recovery Test").check()
+    _continue(visitor, "booking-10-provider")
+
+    # Too soon for a disputed test: the engine's rule, on the date.
+    _date(visitor, "Date", working_days().add(today, 2))
+    page.get_by_label("Time").fill("10:30")
+    visitor.submit(page.get_by_role("button", name="Continue"))
+    expect(visitor.error_summary()).to_contain_text("at least 5 working days")
+    visitor.screenshot("booking-11-appointment-error")
+    _date(visitor, "Date", working_days().add(today, 6))
+    _continue(visitor, "booking-12-appointment")
+    page.get_by_label("Where will the assessment be held?").fill(
+        "Harbour Recovery Test, 4 Mill Lane, Northdale"
+    )
+    _continue(visitor, "booking-13-place")
+
+    assert visitor.path == "/bookings/new/check"
+    summary = page.locator(".govuk-summary-list")
+    expect(summary).to_contain_text("Robin Quillfeather (new record)")
+    expect(summary).to_contain_text("2 April 1990")
+    visitor.screenshot("booking-14-check")
+
+    # The first question on a phone, for a colleague in the same custody suite.
+    colleague = build.user(Role.CUSTODY_OFFICER, agency=police, full_name="Cary Custody")
+    sign_in(phone, colleague, frozen_clock)
+    phone.goto("/bookings/new")
+    assert phone.path == "/bookings/new/person"
+    assert phone.page.evaluate(PAGE_WIDTH) <= 390
+    phone.screenshot("booking-person-390")
+
+    visitor.submit(page.get_by_role("button", name="Book the assessment"))
+    panel = page.locator(".govuk-panel")
+    expect(panel).to_contain_text("Required assessment booked")
+    reference = panel.locator(".app-reference").inner_text()
+    assert reference.startswith("RA-")
+    visitor.screenshot("booking-15-confirmation")
+
+    visitor.submit(page.get_by_role("link", name="Print the notice (RA1)"))
+    expect(visitor.heading()).to_have_text("You must attend an initial assessment")
+    notice = page.locator(".app-notice")
+    expect(notice).to_contain_text(reference)
+    expect(notice).to_contain_text("Quillfeather, Robin")
+    expect(notice).to_contain_text("2 April 1990")
+    expect(notice).to_contain_text("Harbour Recovery Test, 4 Mill Lane")
+    expect(page.get_by_role("button", name="Print this notice")).to_be_visible()
+    visitor.screenshot("booking-16-notice")
+    page.emulate_media(media="print")
+    expect(page.locator(".app-footer")).to_be_hidden()
+    expect(page.get_by_role("button", name="Print this notice")).to_be_hidden()
+    visitor.screenshot("booking-17-notice-print")
+    page.emulate_media(media="screen")
