@@ -113,6 +113,8 @@ class ReferralSummary:
     version: int
     clock: Clock | None = None
     quick: tuple[tuple[str, str], ...] = ()
+    #: Quick transitions that need a few fields (failed to attend): a link to their page.
+    quick_pages: tuple[tuple[str, str], ...] = ()
 
     @property
     def open(self) -> bool:
@@ -121,6 +123,9 @@ class ReferralSummary:
 
 _FROM = aliased(Agency)
 _TO = aliased(Agency)
+#: An alias: the access filter's subqueries on ``people`` must not correlate with this join
+#: (they would lose their FROM clause).
+_PERSON = aliased(Person)
 
 
 def _base() -> Select[Any]:
@@ -129,11 +134,11 @@ def _base() -> Select[Any]:
             Referral,
             _FROM.name.label("from_name"),
             _TO.name.label("to_name"),
-            Person.names_enc,
+            _PERSON.names_enc,
         )
         .join(_FROM, _FROM.id == Referral.from_agency_id)
         .join(_TO, _TO.id == Referral.to_agency_id)
-        .join(Person, Person.id == Referral.person_id)
+        .join(_PERSON, _PERSON.id == Referral.person_id)
         .where(readable_referrals())
     )
 
@@ -182,15 +187,17 @@ def _summaries(
             ),
             viewer.roles,
         )
-        quick = (
-            tuple(
-                (key, step.button or step.label)
+        offered = (
+            [
+                (key, step)
                 for key, step in available(pathway, referral.stage, acting)
-                if step.quick and not step.fields
-            )
+                if step.quick
+            ]
             if shown and referral.closed_at is None
-            else ()
+            else []
         )
+        quick = tuple((key, step.button or step.label) for key, step in offered if not step.fields)
+        quick_pages = tuple((key, step.button or step.label) for key, step in offered if step.fields)
         found.append(
             ReferralSummary(
                 id=referral.id,
@@ -211,6 +218,7 @@ def _summaries(
                 version=referral.version,
                 clock=clocks.get(referral.id) if shown else None,
                 quick=quick,
+                quick_pages=quick_pages,
             )
         )
     return found

@@ -24,6 +24,7 @@ from werkzeug.routing import Rule as UrlRule
 
 from casework.access.roles import Role
 from casework.access.rules import Stage, rule_of
+from casework.agencies.models import AgencyKind
 from casework.db import Database
 from tests.conftest import Builders, sign_in_directly
 
@@ -67,10 +68,17 @@ def test_public_routes_are_a_short_known_list(app: Flask) -> None:
     assert public == ["auth.sign_in", "health.healthz", "pages.accessibility", "pages.cookies"]
 
 
+#: Keys from configuration (a pathway's transition, a notice's code), not record ids: strings.
+CONFIG_KEYS = {"key", "code"}
+
+
 def test_ids_in_urls_are_typed(app: Flask) -> None:
     for rule in _rules(app):
         for argument in rule.arguments:
             converter = type(rule._converters[argument]).__name__
+            if argument in CONFIG_KEYS:
+                assert converter == "UnicodeConverter", f"{rule.rule}: <{argument}>"
+                continue
             assert converter == "UUIDConverter", f"{rule.rule}: <{argument}> must be <uuid:...>"
 
 
@@ -151,6 +159,8 @@ def test_get_requests_never_write_case_data(
     basis = build.basis(person, by=worker, to=worker)
     emergency = build.emergency(person, build.user(Role.MANAGER))  # another agency's manager
     (involvement,) = involvements_of(database, person)
+    custody = build.user(Role.CUSTODY_OFFICER, agency=build.agency(kind=AgencyKind.POLICE))
+    referral = build.referral(person, by=custody, to=worker).referral_id
     event.listen(database.engine, "before_cursor_execute", spy)
     try:
         build.agency()  # the spy must see a real write, or this test proves nothing
@@ -198,6 +208,13 @@ def test_get_requests_never_write_case_data(
                 f"/governance/people/{person}/access",
                 f"/governance/people/{person}/access.csv",
                 f"/governance/audit?person={person}",
+                "/referrals?show=sent",
+                "/referrals/today?day=2026-02-30",
+                f"/referrals/{referral}",
+                f"/referrals/{referral}/transitions/attend",
+                f"/referrals/{referral}/transitions/fail_to_attend",
+                f"/people/{person}/referrals",
+                f"/people/{person}/referrals/new",
             ):
                 assert client.get(path).status_code < 500, (path, user.email)
     finally:
