@@ -68,7 +68,9 @@ def count_for(db: Session, user_id: uuid.UUID) -> int:
     )
 
 
-def notification_of(db: Session, user_id: uuid.UUID, notification_id: uuid.UUID) -> NotificationView | None:
+def notification_of(
+    db: Session, user_id: uuid.UUID, notification_id: uuid.UUID
+) -> NotificationView | None:
     """One of the user's notifications (another user's is None: answer 404)."""
     row = db.execute(
         select(

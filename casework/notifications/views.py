@@ -34,9 +34,7 @@ def index() -> ResponseReturnValue:
     value = request.args.get("page", "1")
     page = max(1, int(value)) if value.isdigit() and len(value) < 6 else 1
     db, user_id = context.db(), _user_id()
-    found = queries.notifications_for(
-        db, user_id, limit=PER_PAGE + 1, offset=(page - 1) * PER_PAGE
-    )
+    found = queries.notifications_for(db, user_id, limit=PER_PAGE + 1, offset=(page - 1) * PER_PAGE)
     return render_template(
         "notifications/index.html",
         notifications=found[:PER_PAGE],

@@ -87,7 +87,7 @@ def _datetime_value(
 
 
 def _field_for(spec: FieldDef) -> Iterable[tuple[str, Field]]:
-    hint = spec.hint or None
+    hint = spec.hint
     if spec.kind is FieldKind.CHOICE:
         yield (
             spec.name,
@@ -124,8 +124,9 @@ def _field_for(spec: FieldDef) -> Iterable[tuple[str, Field]]:
             ),
         )
     elif spec.kind is FieldKind.INTEGER:
-        yield spec.name, StringField(
-            spec.label, description=hint, filters=[strip], widget=GovTextInput()
+        yield (
+            spec.name,
+            StringField(spec.label, description=hint, filters=[strip], widget=GovTextInput()),
         )
     else:
         yield spec.name, TextAreaField(spec.label, description=hint, widget=GovTextArea())

@@ -279,6 +279,25 @@ def view(referral_id: uuid.UUID) -> ResponseReturnValue:
     )
 
 
+def _after_transition(referral_id: uuid.UUID, detail: ReferralDetail) -> str:
+    """Where to go next. A referral that has ended may no longer be visible to the receiving
+    agency (an open referral is what made it involved): then the list, saying why."""
+    target = _next_url(referral_id)
+    if target != url_for("pathways.view", referral_id=referral_id):
+        return target
+    still = queries.referral_detail(
+        context.db(), context.vault(), context.viewer(), _pathways(), referral_id
+    )
+    if still is None:
+        flash(
+            "The referral has ended, and your agency is no longer involved with this person, "
+            "so their record is not shown to you any more.",
+            "info",
+        )
+        return url_for("pathways.index")
+    return target
+
+
 def _next_url(referral_id: uuid.UUID) -> str:
     """Back to where the button was (today's bookings), else the referral. Only our own
     referral pages: never another site."""
@@ -323,9 +342,12 @@ def transition(referral_id: uuid.UUID, key: str) -> ResponseReturnValue:
             _refused_fields(form, invalid.problems, detail.summary.person_id)
         else:
             stage = detail.pathway.label_of(outcome.stage)
-            flash(f"{detail.summary.reference}: {step.label}. The referral is now at “{stage}”.", "success")
+            flash(
+                f"{detail.summary.reference}: {step.label}. The referral is now at “{stage}”.",
+                "success",
+            )
             _flash_prompts(outcome.prompts)
-            return redirect(_next_url(referral_id))
+            return redirect(_after_transition(referral_id, detail))
     elif request.method == "POST" and form.errors and not step.fields:
         # A button without fields whose version is missing: nothing to correct on a form.
         abort(400)
@@ -355,8 +377,6 @@ def _refused(detail: ReferralDetail, message: str) -> ResponseReturnValue:
         details={"referral_id": str(detail.summary.id)},
     )
     return (
-        render_template(
-            "pathways/refused.html", summary=detail.summary, message=message
-        ),
+        render_template("pathways/refused.html", summary=detail.summary, message=message),
         409,
     )

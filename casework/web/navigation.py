@@ -92,7 +92,7 @@ def badge_markup(key: str, count: int) -> str:
     """The MOJ notification badge for a count (nothing for none)."""
     if count <= 0:
         return ""
-    shown = "99+" if count > 99 else str(count)  # noqa: PLR2004 - the badge's width
+    shown = "99+" if count > 99 else str(count)
     return (
         f' <span class="moj-notification-badge">{shown}'
         f'<span class="govuk-visually-hidden"> {BADGE_WORDS.get(key, "")}</span></span>'
@@ -110,6 +110,7 @@ def badge_count(key: str) -> int:
     if key == "referrals":
         return count_waiting(context.db(), context.viewer())
     return 0
+
 
 #: The home page each role lands on, in order of precedence for users with several roles.
 HOME_BY_ROLE: tuple[tuple[Role, str], ...] = (

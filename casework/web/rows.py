@@ -87,7 +87,7 @@ def timeline_entries(items: Sequence[Any], person_id: uuid.UUID) -> Markup:
 
 
 def referral_title(details: dict[str, Any]) -> Markup:
-    """"Required assessment and Fine Lines: Attended", linking to the referral (whose page
+    """ "Required assessment and Fine Lines: Attended", linking to the referral (whose page
     applies the access policy again)."""
     from casework.pathways.definitions import pathways
 

@@ -219,8 +219,7 @@ def page_chrome() -> Markup:
         fixed_url("auth.sign_out"),
         signed_in,
         tuple(
-            (item["text"], item["href"], item["active"], item["badge"])
-            for item in _navigation()
+            (item["text"], item["href"], item["active"], item["badge"]) for item in _navigation()
         ),
     )
     if signed_in:
