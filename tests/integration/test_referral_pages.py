@@ -72,11 +72,12 @@ def _stage(database: Database, referral_id: uuid.UUID) -> tuple[str, int]:
         return referral.stage, referral.version
 
 
-def _latest(database: Database, action: str) -> Any:
+def _latest(database: Database, action: str, user: MadeUser) -> Any:
+    """The user's latest audit row of this kind, and the people it links to."""
     with database.reading() as db:
         event = db.scalars(
             select(AuditEvent)
-            .where(AuditEvent.action == action)
+            .where(AuditEvent.action == action, AuditEvent.actor_user_id == user.id)
             .order_by(AuditEvent.occurred_at.desc())
         ).first()
         assert event is not None, action
@@ -119,7 +120,7 @@ def test_the_referral_page_shows_the_referral_and_is_audited(
         f"/referrals/{world.referral}/transitions/fail_to_attend",  # a page
     ):
         assert text in html, text
-    details, people = _latest(database, "referral.viewed")
+    details, people = _latest(database, "referral.viewed", world.assessor)
     assert people == {world.person}
     assert details["referral_id"] == str(world.referral)
 
@@ -270,13 +271,13 @@ def test_waiting_lists_are_scoped_by_the_policy_and_audited(
     assert world.reference in html
     assert "Fairweather, Robin" in html
     assert re.search(r'moj-notification-badge">1<', html), "the count in the menu"
-    _, people = _latest(database, "referrals.listed")
+    _, people = _latest(database, "referrals.listed", world.assessor)
     assert people == {world.person}
 
     stranger = _as(app, world.stranger).get("/referrals").get_data(as_text=True)
     assert world.reference not in stranger
     assert "No open referrals are waiting" in stranger
-    _, people = _latest(database, "referrals.listed")
+    _, people = _latest(database, "referrals.listed", world.stranger)
     assert people == set()
 
     sent = _as(app, world.custody).get("/referrals?show=sent").get_data(as_text=True)
@@ -295,7 +296,7 @@ def test_todays_bookings_list_the_day_with_its_buttons(
     assert "Fairweather, Robin" in html
     assert f"/referrals/{world.referral}/transitions/attend" in html
     assert f"/referrals/{world.referral}/transitions/fail_to_attend?next=" in html
-    _, people = _latest(database, "referrals.bookings_listed")
+    _, people = _latest(database, "referrals.bookings_listed", world.assessor)
     assert people == {world.person}
     assert world.reference not in client.get("/referrals/today").get_data(as_text=True)
     assert world.reference not in (
