@@ -112,6 +112,8 @@ def _register_blueprints(app: Flask) -> None:
     from casework.contacts.views import bp as contacts_bp
     from casework.family.views import bp as family_bp
     from casework.home.views import bp as home_bp
+    from casework.notifications.views import bp as notifications_bp
+    from casework.pathways.views import bp as pathways_bp
     from casework.people.views import bp as people_bp
     from casework.users.views import bp as users_bp
     from casework.web.health import bp as health_bp
@@ -131,5 +133,7 @@ def _register_blueprints(app: Flask) -> None:
         consent_bp,
         audit_bp,
         bookings_bp,
+        pathways_bp,
+        notifications_bp,
     ):
         app.register_blueprint(blueprint)

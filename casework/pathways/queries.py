@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -113,6 +113,10 @@ class ReferralSummary:
     version: int
     clock: Clock | None = None
     quick: tuple[tuple[str, str], ...] = ()
+    #: Quick transitions that need a few fields (failed to attend): a link to their page.
+    quick_pages: tuple[tuple[str, str], ...] = ()
+    #: On an assessor's day: the appointment's date and time.
+    appointment_at: datetime | None = None
 
     @property
     def open(self) -> bool:
@@ -185,14 +189,14 @@ def _summaries(
             ),
             viewer.roles,
         )
-        quick = (
-            tuple(
-                (key, step.button or step.label)
-                for key, step in available(pathway, referral.stage, acting)
-                if step.quick and not step.fields
-            )
+        offered = (
+            [(key, step) for key, step in available(pathway, referral.stage, acting) if step.quick]
             if shown and referral.closed_at is None
-            else ()
+            else []
+        )
+        quick = tuple((key, step.button or step.label) for key, step in offered if not step.fields)
+        quick_pages = tuple(
+            (key, step.button or step.label) for key, step in offered if step.fields
         )
         found.append(
             ReferralSummary(
@@ -214,6 +218,7 @@ def _summaries(
                 version=referral.version,
                 clock=clocks.get(referral.id) if shown else None,
                 quick=quick,
+                quick_pages=quick_pages,
             )
         )
     return found
@@ -287,7 +292,9 @@ def bookings_on(
     now: datetime | None = None,
 ) -> list[ReferralSummary]:
     """Referrals addressed to the viewer's agency with an appointment (a stage clock set by a
-    date and time) on ``day``, earliest first: an assessor's day."""
+    date and time) on ``day``, earliest first: an assessor's day. An appointment already
+    recorded (attended: its task done) stays on the day, at its new stage, so the assessor
+    can go on from there; a changed (cancelled) one does not."""
     if not viewer.works_with_cases:
         return []
     now = now or utcnow()
@@ -296,7 +303,7 @@ def bookings_on(
         select(Task.source_id, func.min(Task.due_at).label("due_at"))
         .where(
             Task.agency_id == viewer.agency_id,
-            Task.state == TaskState.OPEN,
+            Task.state.in_((TaskState.OPEN, TaskState.DONE)),
             Task.source_key.like("stage:%"),
             Task.due_at >= start,
             Task.due_at < end,
@@ -306,13 +313,18 @@ def bookings_on(
     )
     statement = (
         _base()
+        .add_columns(due.c.due_at.label("appointment_at"))
         .join(due, due.c.source_id == Referral.id)
-        .where(Referral.to_agency_id == viewer.agency_id, Referral.closed_at.is_(None))
+        .where(Referral.to_agency_id == viewer.agency_id)
         .order_by(due.c.due_at, Referral.id)
         .limit(200)
     )
     rows = db.execute(statement, readable_across_params(viewer, now=now)).all()
-    return _summaries(db, vault, viewer, rows, pathways, now=now)
+    times = {row.Referral.id: row.appointment_at for row in rows}
+    return [
+        replace(summary, appointment_at=times.get(summary.id))
+        for summary in _summaries(db, vault, viewer, rows, pathways, now=now)
+    ]
 
 
 # --- one referral -----------------------------------------------------------------------------

@@ -14,6 +14,8 @@ class NavItem:
     roles: frozenset[Role]  # empty = every signed-in user
     #: Endpoint prefixes where the item shows as current (default: its blueprint's).
     active_for: tuple[str, ...] = ()
+    #: A count shown beside the text (a key of ``BADGES``), worked out on every page.
+    badge: str = ""
 
 
 NAV_ITEMS = (
@@ -42,6 +44,8 @@ NAV_ITEMS = (
             "consent.correct",
             "consent.withdraw",
             "consent.emergency",
+            "pathways.person_referrals",
+            "pathways.new_referral",
         ),
     ),
     NavItem(
@@ -49,6 +53,13 @@ NAV_ITEMS = (
         "bookings.start",
         frozenset({Role.CUSTODY_OFFICER}),
         active_for=("bookings.",),
+    ),
+    NavItem(
+        "Referrals",
+        "pathways.index",
+        frozenset({Role.WORKER, Role.ASSESSOR, Role.MANAGER, Role.CUSTODY_OFFICER}),
+        active_for=("pathways.index", "pathways.today", "pathways.view", "pathways.transition"),
+        badge="referrals",
     ),
     NavItem(
         "Review queue",
@@ -71,8 +82,42 @@ NAV_ITEMS = (
     NavItem("Users", "users.list_users", frozenset({Role.ADMIN})),
     NavItem("Agencies", "agencies.list_agencies", frozenset({Role.ADMIN})),
     NavItem("API tokens", "api_tokens.list_tokens", frozenset({Role.ADMIN})),
+    NavItem("Notifications", "notifications.index", frozenset(), badge="notifications"),
     NavItem("Your account", "auth.account", frozenset()),
 )
+
+
+# --- counts beside menu items ------------------------------------------------------------------
+
+#: Stands in for a badge in the cached page chrome; replaced on every request.
+BADGE_PLACEHOLDER = "__casework_badge_{}__"
+#: What a screen reader hears after the number.
+BADGE_WORDS = {"referrals": "waiting for your agency", "notifications": "unread"}
+
+
+def badge_markup(key: str, count: int) -> str:
+    """The MOJ notification badge for a count (nothing for none)."""
+    if count <= 0:
+        return ""
+    shown = "99+" if count > 99 else str(count)
+    return (
+        f' <span class="moj-notification-badge">{shown}'
+        f'<span class="govuk-visually-hidden"> {BADGE_WORDS.get(key, "")}</span></span>'
+    )
+
+
+def badge_count(key: str) -> int:
+    """One cheap query per badge shown (each on a partial index)."""
+    from casework.notifications.queries import unread_count
+    from casework.pathways.queries import count_waiting
+    from casework.web import context
+
+    if key == "notifications":
+        return unread_count(context.db(), context.principal().id)
+    if key == "referrals":
+        return count_waiting(context.db(), context.viewer())
+    return 0
+
 
 #: The home page each role lands on, in order of precedence for users with several roles.
 HOME_BY_ROLE: tuple[tuple[Role, str], ...] = (

@@ -14,6 +14,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from casework.people.codes import TimelineKind
 from casework.people.labels import timeline_line
 from casework.web.templating import id_url, london_date, person_href
 
@@ -59,6 +60,8 @@ def timeline_entries(items: Sequence[Any], person_id: uuid.UUID) -> Markup:
         if line.contact_id:
             href = id_url("contacts.view", person_id=person_id, contact_id=line.contact_id)
             title = Markup(f'<a class="govuk-link" href="{href}">{title}</a>')  # noqa: S704
+        elif item.kind is TimelineKind.REFERRAL:
+            title = referral_title(item.details)
         texts = "".join(
             f'<p class="govuk-body govuk-!-margin-bottom-1">{escape(text)}</p>'
             for text in line.lines
@@ -81,6 +84,24 @@ def timeline_entries(items: Sequence[Any], person_id: uuid.UUID) -> Markup:
             f'<div class="moj-timeline__description">{texts}{note}{small}</div></div>'
         )
     return Markup("".join(out))  # noqa: S704 - every value above is escaped
+
+
+def referral_title(details: dict[str, Any]) -> Markup:
+    """ "Required assessment and Fine Lines: Attended", linking to the referral (whose page
+    applies the access policy again)."""
+    from casework.pathways.definitions import pathways
+
+    pathway = pathways().get(str(details.get("pathway", "")))
+    key = str(details.get("transition", ""))
+    step = pathway.transitions.get(key) if pathway else None
+    name = pathway.name if pathway else "Referral"
+    words = escape(f"{name}: {step.label}" if step else name)
+    try:
+        referral_id = uuid.UUID(str(details.get("referral_id", "")))
+    except ValueError:
+        return Markup(words)  # noqa: S704 - escaped above
+    href = id_url("pathways.view", referral_id=referral_id)
+    return Markup(f'<a class="govuk-link" href="{href}">{words}</a>')  # noqa: S704
 
 
 #: Registered as template globals by ``casework.web.templating``.

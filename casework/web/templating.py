@@ -26,7 +26,13 @@ from casework.people.labels import TEMPLATE_GLOBALS
 from casework.settings import REPO_ROOT
 from casework.web import context
 from casework.web.fields import GovDateField
-from casework.web.navigation import items_for
+from casework.web.navigation import (
+    BADGE_PLACEHOLDER,
+    BADGE_WORDS,
+    badge_count,
+    badge_markup,
+    items_for,
+)
 from casework.web.principal import Principal
 
 
@@ -119,7 +125,14 @@ def _navigation() -> list[dict[str, Any]]:
             active = current == item.endpoint
         else:
             active = current.startswith(blueprint + ".")
-        items.append({"text": item.text, "href": fixed_url(item.endpoint), "active": active})
+        items.append(
+            {
+                "text": item.text,
+                "href": fixed_url(item.endpoint),
+                "active": active,
+                "badge": item.badge,
+            }
+        )
     return items
 
 
@@ -171,7 +184,7 @@ def _chrome(  # noqa: PLR0917 - a cache key: every argument is part of it
     home_url: str,
     sign_out_url: str,
     signed_in: bool,
-    nav: tuple[tuple[str, str, bool], ...],
+    nav: tuple[tuple[str, str, bool, str], ...],
 ) -> str:
     template = current_app.jinja_env.get_template("layouts/_chrome.html")
     return template.render(
@@ -181,7 +194,12 @@ def _chrome(  # noqa: PLR0917 - a cache key: every argument is part of it
         sign_out_url=sign_out_url,
         signed_in=signed_in,
         csrf_placeholder=CSRF_PLACEHOLDER,
-        nav=[{"text": text, "href": href, "active": active} for text, href, active in nav],
+        nav=[
+            {"html": escape(text) + BADGE_PLACEHOLDER.format(badge), "href": href, "active": active}
+            if badge
+            else {"text": text, "href": href, "active": active}
+            for text, href, active, badge in nav
+        ],
     )
 
 
@@ -200,10 +218,16 @@ def page_chrome() -> Markup:
         fixed_url("home.index") if signed_in else fixed_url("auth.sign_in"),
         fixed_url("auth.sign_out"),
         signed_in,
-        tuple((item["text"], item["href"], item["active"]) for item in _navigation()),
+        tuple(
+            (item["text"], item["href"], item["active"], item["badge"]) for item in _navigation()
+        ),
     )
     if signed_in:
         html = html.replace(CSRF_PLACEHOLDER, escape(generate_csrf()))
+        for key in BADGE_WORDS:
+            placeholder = BADGE_PLACEHOLDER.format(key)
+            if placeholder in html:
+                html = html.replace(placeholder, badge_markup(key, badge_count(key)))
     done = Markup(html)  # noqa: S704 - rendered by our own template with autoescape
     g._casework_chrome = done
     return done

@@ -680,12 +680,13 @@ def test_consent_can_be_recorded_with_the_keyboard_alone(
     expect(page.locator(".govuk-skip-link")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator("#main-content")).to_be_focused()
-    stops = _tab_to(page, "share_with", most=6)
+    stops = _tab_to(page, "share_with", most=7)
     assert [stop["text"] for stop in stops[:-1]] == [
         "Overview",
         "Timeline",
         "Professional family",
         "Sharing and consent",
+        "Referrals",
     ], stops
 
     # Type-ahead picks the agency in the select.

@@ -1,0 +1,372 @@
+"""Referral pages through the test client: a referral with its history and the transitions
+the user may make, transitions by button and by form (errors on their fields), the 409s for a
+stale version and an illegal move, 404 for another agency's referral, lists scoped by the
+access policy and audited, an assessor's day, a person's referrals, making a referral (and
+the consent it needs), and the timeline's line."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date
+from typing import Any, cast
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from casework import clock
+from casework.access.roles import Role
+from casework.agencies.models import AgencyKind
+from casework.audit.models import AuditEvent, AuditEventPerson
+from casework.db import Database
+from casework.pathways.models import Referral
+from tests.conftest import (
+    Builders,
+    MadeUser,
+    booking_values,
+    csrf_from,
+    post_form,
+    sign_in_directly,
+)
+
+
+class World:
+    """A custody officer who booked a required assessment with a treatment provider's
+    assessor, and an assessor of another treatment provider who has nothing to do with it."""
+
+    def __init__(self, build: Builders) -> None:
+        self.custody = build.user(
+            Role.CUSTODY_OFFICER,
+            agency=build.agency("Northgate Police", kind=AgencyKind.POLICE),
+        )
+        self.assessor = build.user(
+            Role.ASSESSOR, agency=build.agency("Harbour Recovery"), full_name="Ash Assessor"
+        )
+        self.stranger = build.user(Role.ASSESSOR, agency=build.agency("Elsewhere Recovery"))
+        self.person = build.person(self.custody, "Robin", "Fairweather")
+        self.values: dict[str, Any] = booking_values(clock.utcnow(), days_ahead=2)
+        outcome = build.referral(
+            self.person, by=self.custody, to=self.assessor, **cast(dict[str, Any], self.values)
+        )
+        self.referral = outcome.referral_id
+        self.reference = outcome.reference
+        self.version = outcome.version
+
+
+@pytest.fixture
+def world(build: Builders) -> World:
+    return World(build)
+
+
+def _as(app: Flask, user: MadeUser) -> FlaskClient:
+    client = app.test_client()
+    sign_in_directly(app, client, user)
+    return client
+
+
+def _stage(database: Database, referral_id: uuid.UUID) -> tuple[str, int]:
+    with database.reading() as db:
+        referral = db.get_one(Referral, referral_id)
+        return referral.stage, referral.version
+
+
+def _latest(database: Database, action: str, user: MadeUser) -> Any:
+    """The user's latest audit row of this kind, and the people it links to."""
+    with database.reading() as db:
+        event = db.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action == action, AuditEvent.actor_user_id == user.id)
+            .order_by(AuditEvent.occurred_at.desc())
+        ).first()
+        assert event is not None, action
+        event_id, details = event.id, dict(event.details or {})
+        people = set(
+            db.scalars(
+                select(AuditEventPerson.person_id).where(AuditEventPerson.event_id == event_id)
+            )
+        )
+        return details, people
+
+
+def _error_on(html: str, field: str) -> str:
+    match = re.search(rf'id="{field}-error"[^>]*>(.*?)</p>', html, re.S)
+    assert match, f"no error on {field}"
+    return re.sub(r"<[^>]+>", "", match.group(1)).replace("Error:", "").strip()
+
+
+# --- one referral -----------------------------------------------------------------------------
+
+
+def test_the_referral_page_shows_the_referral_and_is_audited(
+    app: Flask, world: World, database: Database
+) -> None:
+    page = _as(app, world.assessor).get(f"/referrals/{world.referral}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    for text in (
+        "Fairweather, Robin",
+        "Required assessment and Fine Lines",
+        world.reference,
+        "Initial assessment booked",
+        "Northgate Police",
+        "Harbour Recovery",
+        "Hold the required assessment",
+        "Book the initial assessment",  # the history
+        "Print notice RA1",
+        f"/referrals/{world.referral}/notices/RA1",
+        "Attended",  # a button
+        f"/referrals/{world.referral}/transitions/fail_to_attend",  # a page
+    ):
+        assert text in html, text
+    details, people = _latest(database, "referral.viewed", world.assessor)
+    assert people == {world.person}
+    assert details["referral_id"] == str(world.referral)
+
+
+def test_another_agencys_referral_answers_404(app: Flask, world: World) -> None:
+    client = _as(app, world.stranger)
+    assert client.get(f"/referrals/{world.referral}").status_code == 404
+    assert client.get(f"/referrals/{world.referral}/transitions/attend").status_code == 404
+    assert client.get(f"/referrals/{uuid.uuid4()}").status_code == 404
+
+
+def test_a_button_records_the_transition(app: Flask, world: World, database: Database) -> None:
+    client = _as(app, world.assessor)
+    page = post_form(
+        client,
+        f"/referrals/{world.referral}/transitions/attend",
+        {"version": world.version},
+        page=f"/referrals/{world.referral}",
+        follow_redirects=True,
+    )
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Attended the initial assessment" in html
+    assert _stage(database, world.referral) == ("attended", world.version + 1)
+
+
+def test_a_button_from_todays_bookings_returns_there(app: Flask, world: World) -> None:
+    client = _as(app, world.assessor)
+    day = world.values["appointment_at"][:10]
+    back = f"/referrals/today?day={day}"
+    page = client.get(back)
+    html = page.get_data(as_text=True)
+    assert "Fairweather, Robin" in html
+    assert world.reference in html
+    answer = client.post(
+        f"/referrals/{world.referral}/transitions/attend",
+        data={"version": world.version, "csrf_token": csrf_from(html), "next": back},
+    )
+    assert answer.status_code == 302
+    assert answer.headers["Location"].endswith(back)
+    # An address outside the referral pages is never followed.
+    answer = post_form(
+        client,
+        f"/referrals/{world.referral}/transitions/suitable",
+        {"version": world.version + 1, "next": "//evil.example/"},
+        page=back,
+    )
+    assert answer.headers["Location"].endswith(f"/referrals/{world.referral}")
+
+
+def test_a_form_puts_each_problem_on_its_field(
+    app: Flask, world: World, database: Database
+) -> None:
+    client = _as(app, world.assessor)
+    url = f"/referrals/{world.referral}/transitions/fail_to_attend"
+    page = post_form(client, url, {"version": world.version, "contact_attempts": " "})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "There is a problem" in html
+    assert _error_on(html, "what_happened") == "Select what happened"
+    assert _error_on(html, "contact_attempts").startswith("Enter what was done")
+    assert _stage(database, world.referral) == ("booked", world.version)
+
+    page = post_form(
+        client,
+        url,
+        {
+            "version": world.version,
+            "what_happened": "did_not_attend",
+            "contact_attempts": "Called twice at 10:40 and 11:00, no answer",
+        },
+        follow_redirects=True,
+    )
+    assert page.status_code == 200
+    assert _stage(database, world.referral) == ("failed_to_attend", world.version + 1)
+    assert "Called twice at 10:40 and 11:00, no answer" in page.get_data(as_text=True)
+
+
+def test_a_date_and_time_field_reports_a_bad_time_on_the_time_box(
+    app: Flask, world: World, database: Database
+) -> None:
+    client = _as(app, world.assessor)
+    url = f"/referrals/{world.referral}/transitions/rebook"
+    later = date.fromisoformat(world.values["appointment_at"][:10])
+    form = {
+        "version": world.version,
+        "appointment_at": [str(later.day), str(later.month), str(later.year)],
+        "appointment_at_time": "25:99",
+        "place": "Harbour Recovery, 4 Mill Lane",
+        "reason": "provider",
+    }
+    html = post_form(client, url, form).get_data(as_text=True)
+    assert _error_on(html, "appointment_at_time") == "Enter a real time, like 9:30am or 14:15"
+    form["appointment_at_time"] = "2:15pm"
+    assert post_form(client, url, form).status_code == 302
+    with database.reading() as db:
+        assert db.get_one(Referral, world.referral).data["appointment_at"].endswith("T14:15")
+
+
+def test_a_stale_version_answers_409_and_changes_nothing(
+    app: Flask, world: World, database: Database, build: Builders
+) -> None:
+    client = _as(app, world.assessor)
+    html = client.get(f"/referrals/{world.referral}").get_data(as_text=True)
+    build.move(world.referral, "attend", by=world.assessor)  # someone else records first
+    answer = client.post(
+        f"/referrals/{world.referral}/transitions/attend",
+        data={"version": world.version, "csrf_token": csrf_from(html)},
+    )
+    assert answer.status_code == 409
+    assert _stage(database, world.referral) == ("attended", world.version + 1)
+
+
+def test_an_illegal_transition_is_refused_clearly(
+    app: Flask, world: World, database: Database
+) -> None:
+    client = _as(app, world.assessor)
+    answer = post_form(
+        client,
+        f"/referrals/{world.referral}/transitions/complete",
+        {"version": world.version},
+        page=f"/referrals/{world.referral}",
+    )
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 409
+    assert "That cannot be recorded now" in html
+    assert "Initial assessment booked" in html
+    assert _stage(database, world.referral) == ("booked", world.version)
+    # The custody officer may see the referral but not record the assessment's outcomes.
+    custody = _as(app, world.custody)
+    answer = post_form(
+        custody,
+        f"/referrals/{world.referral}/transitions/attend",
+        {"version": world.version},
+        page=f"/referrals/{world.referral}",
+    )
+    assert answer.status_code == 403
+    assert _stage(database, world.referral) == ("booked", world.version)
+
+
+# --- lists ---------------------------------------------------------------------------------------
+
+
+def test_waiting_lists_are_scoped_by_the_policy_and_audited(
+    app: Flask, world: World, database: Database
+) -> None:
+    html = _as(app, world.assessor).get("/referrals").get_data(as_text=True)
+    assert world.reference in html
+    assert "Fairweather, Robin" in html
+    assert re.search(r'moj-notification-badge">1<', html), "the count in the menu"
+    _, people = _latest(database, "referrals.listed", world.assessor)
+    assert people == {world.person}
+
+    stranger = _as(app, world.stranger).get("/referrals").get_data(as_text=True)
+    assert world.reference not in stranger
+    assert "No open referrals are waiting" in stranger
+    _, people = _latest(database, "referrals.listed", world.stranger)
+    assert people == set()
+
+    sent = _as(app, world.custody).get("/referrals?show=sent").get_data(as_text=True)
+    assert world.reference in sent
+    waiting = _as(app, world.custody).get("/referrals").get_data(as_text=True)
+    assert world.reference not in waiting
+
+
+def test_todays_bookings_list_the_day_with_its_buttons(
+    app: Flask, world: World, database: Database
+) -> None:
+    client = _as(app, world.assessor)
+    day = world.values["appointment_at"][:10]
+    html = client.get(f"/referrals/today?day={day}").get_data(as_text=True)
+    assert "10:30am" in html
+    assert "Fairweather, Robin" in html
+    assert f"/referrals/{world.referral}/transitions/attend" in html
+    assert f"/referrals/{world.referral}/transitions/fail_to_attend?next=" in html
+    _, people = _latest(database, "referrals.bookings_listed", world.assessor)
+    assert people == {world.person}
+    assert world.reference not in client.get("/referrals/today").get_data(as_text=True)
+    assert world.reference not in (
+        _as(app, world.stranger).get(f"/referrals/today?day={day}").get_data(as_text=True)
+    )
+    # The custody officer holds no bookings.
+    assert _as(app, world.custody).get("/referrals/today").status_code == 403
+
+
+def test_a_persons_referrals_and_the_timeline_line(
+    app: Flask, world: World, build: Builders
+) -> None:
+    build.move(world.referral, "attend", by=world.assessor)
+    client = _as(app, world.assessor)
+    html = client.get(f"/people/{world.person}/referrals").get_data(as_text=True)
+    assert world.reference in html
+    assert "Attended the initial assessment" in html
+    timeline = client.get(f"/people/{world.person}/timeline").get_data(as_text=True)
+    assert "Required assessment and Fine Lines: Attended" in timeline
+    assert f'href="/referrals/{world.referral}"' in timeline
+    assert _as(app, world.stranger).get(f"/people/{world.person}/referrals").status_code == 404
+
+
+# --- making a referral --------------------------------------------------------------------------
+
+
+def test_making_a_referral_needs_consent_and_a_decline_tells_the_referrer(
+    app: Flask, build: Builders, database: Database
+) -> None:
+    worker = build.user(Role.WORKER, agency=build.agency("Harbour Treatment"))
+    housing = build.user(
+        Role.WORKER, agency=build.agency("Council Housing", kind=AgencyKind.HOUSING)
+    )
+    person = build.person(worker, "Sam", "Rowe")
+    client = _as(app, worker)
+    url = f"/people/{person}/referrals/new"
+    form: dict[str, object] = {
+        "to_agency": str(housing.agency_id),
+        "reason": "housing",
+        "urgent": "yes",
+    }
+
+    html = post_form(client, url, {"reason": "housing"}).get_data(as_text=True)
+    assert _error_on(html, "to_agency") == "Select the agency to refer to"
+
+    html = post_form(client, url, form).get_data(as_text=True)
+    assert "not covered by consent or another lawful basis" in _error_on(html, "to_agency")
+    assert f"/people/{person}/sharing/consent/new" in html
+
+    build.consent(person, by=worker, to=housing)
+    made = post_form(client, url, form, follow_redirects=True)
+    assert made.status_code == 200
+    assert "Waiting for an answer" in made.get_data(as_text=True)
+    with database.reading() as db:
+        referral_id, reference, version = db.execute(
+            select(Referral.id, Referral.reference, Referral.version).where(
+                Referral.person_id == person
+            )
+        ).one()
+
+    receiving = _as(app, housing)
+    html = receiving.get("/referrals").get_data(as_text=True)
+    assert reference in html
+    declined = post_form(
+        receiving,
+        f"/referrals/{referral_id}/transitions/decline",
+        {"version": version, "reason": "no_capacity"},
+    )
+    assert declined.status_code == 302
+
+    page = client.get("/notifications").get_data(as_text=True)
+    assert f"referral {reference}" in page
+    assert re.search(r'moj-notification-badge">1<', page), "the unread count in the menu"
