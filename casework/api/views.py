@@ -17,7 +17,6 @@ from flask_smorest import Blueprint
 
 from casework.access.roles import Role
 from casework.access.rules import API_ANY_TOKEN, access, api
-from casework.agencies.models import AgencyKind
 from casework.api import problems
 from casework.api.http import error_handler, idempotent, register_problem_handlers
 from casework.api.problems import problem
@@ -32,18 +31,18 @@ from casework.api.schemas import (
     RequiredAssessmentSchema,
     TransitionInSchema,
 )
+from casework.bookings.services import NewPerson, age_problem, book_assessment
 from casework.clock import london_today, utcnow
 from casework.consent.rules import SharingRules
 from casework.pathways import queries as pathway_queries
 from casework.pathways import services as pathway_services
 from casework.pathways.definitions import PathwayDef, pathways
 from casework.pathways.queries import ReferralDetail, ReferralSummary
-from casework.pathways.rules import TransitionInvalid, TransitionRefused, age_on
+from casework.pathways.rules import TransitionInvalid, TransitionRefused
 from casework.people import queries as people_queries
-from casework.people import services as people_services
-from casework.people.codes import FamilyRole, HousingStatus, Sex
+from casework.people.codes import Sex
 from casework.people.records import Details, Names, PersonFields
-from casework.people.services import NewInvolvement, PersonError
+from casework.people.services import PersonError
 from casework.web import context
 from casework.web.audit import audit_read
 
@@ -326,65 +325,52 @@ def record_transition(data: dict[str, Any], referral_id: uuid.UUID) -> tuple[dic
         expected_version=data.get("version"),
         pathways=pathways().by_key,
     )
-    audit_read("api.referral.transition", details={"referral_id": str(referral_id)})
+    audit_read(
+        "api.referral.transition",
+        people=[outcome.person_id] if outcome.person_id else [],
+        details={"referral_id": str(referral_id)},
+    )
     return _outcome(outcome), 200
 
 
 # --- required-assessment bookings ------------------------------------------------------------
 
 
-def _new_person(data: dict[str, Any], pathway: PathwayDef) -> uuid.UUID | Response:
-    """Create the minimal record for someone nobody knows yet, after the duplicate check (and
-    the age check, so that no record is made for a booking that cannot be)."""
-    given = data["given_name"].strip()
-    family = data["family_name"].strip()
+def _duplicates(data: dict[str, Any], pathway: PathwayDef) -> Response | None:
+    """For someone nobody knows yet: the age (so that nothing is looked up for a booking that
+    cannot be), then the duplicate check unless the caller confirms it is someone new."""
     born: date = data["date_of_birth"]
-    if pathway.minimum_age is not None and age_on(born, london_today()) < pathway.minimum_age:
-        raise PersonError(
-            "date_of_birth",
-            f"The person is under {pathway.minimum_age}: {pathway.name.lower()} is only for "
-            f"people aged {pathway.minimum_age} or over",
-        )
+    refused = age_problem(pathway, born, london_today())
+    if refused:
+        raise PersonError("date_of_birth", refused)
+    if data.get("confirm"):
+        return None
     fields = PersonFields(
-        names=Names(given, family), details=Details(date_of_birth=born), sex=Sex.NOT_KNOWN
+        names=Names(data["given_name"].strip(), data["family_name"].strip()),
+        details=Details(date_of_birth=born),
+        sex=Sex.NOT_KNOWN,
     )
-    db, vault, viewer = context.db(), context.vault(), context.viewer()
-    if not data.get("confirm"):
-        found = people_queries.likely_duplicates(
-            db, vault, context.kit().blind_index, viewer, fields
-        )
-        if found.hits or found.revealed or found.elsewhere:
-            audit_read(
-                "api.person.duplicate_check",
-                people=[hit.id for hit in found.hits],
-                revealed=[match.id for match in found.revealed],
-            )
-            return problem(
-                409,
-                type_=problems.POSSIBLE_DUPLICATE,
-                title="This person may already be known",
-                detail="People with these names and date of birth exist. Book for one your "
-                "agency may see with person_id, or send confirm_new_person: true if this is "
-                "someone else.",
-                extra={
-                    "matches": len(found.hits) + max(found.elsewhere, len(found.revealed)),
-                    "people": [str(hit.id) for hit in found.hits],
-                },
-            )
-    role = FamilyRole.POLICE_CONTACT if viewer.agency_kind is AgencyKind.POLICE else None
-    return people_services.create_person(
-        db,
-        vault=vault,
-        blind=context.kit().blind_index,
-        actor=context.actor(),
-        viewer=viewer,
-        fields=PersonFields(
-            names=fields.names,
-            details=fields.details,
-            sex=Sex.NOT_KNOWN,
-            housing_status=HousingStatus.NOT_KNOWN,
-        ),
-        involvement=NewInvolvement(role or FamilyRole.SUPPORT_WORKER, viewer.user_id),
+    found = people_queries.likely_duplicates(
+        context.db(), context.vault(), context.kit().blind_index, context.viewer(), fields
+    )
+    if not (found.hits or found.revealed or found.elsewhere):
+        return None
+    audit_read(
+        "api.person.duplicate_check",
+        people=[hit.id for hit in found.hits],
+        revealed=[match.id for match in found.revealed],
+    )
+    return problem(
+        409,
+        type_=problems.POSSIBLE_DUPLICATE,
+        title="This person may already be known",
+        detail="People with these names and date of birth exist. Book for one your "
+        "agency may see with person_id, or send confirm_new_person: true if this is "
+        "someone else.",
+        extra={
+            "matches": len(found.hits) + max(found.elsewhere, len(found.revealed)),
+            "people": [str(hit.id) for hit in found.hits],
+        },
     )
 
 
@@ -401,28 +387,34 @@ def book_required_assessment(data: dict[str, Any]) -> tuple[dict[str, Any], int]
     if pathway is None:  # pragma: no cover - the pathway ships with Casework
         raise LookupError(REQUIRED_ASSESSMENT)
     db, viewer = context.db(), context.viewer()
+    person_id: uuid.UUID | None = None
+    new_person: NewPerson | None = None
     if "person_id" in data:
         person_id = data["person_id"]
         if not people_queries.is_visible(db, viewer, person_id):
             raise LookupError(str(person_id))
     else:
-        made = _new_person({**data["person"], "confirm": data["confirm_new_person"]}, pathway)
-        if isinstance(made, Response):
-            return made
-        person_id = made
-    (start, _step), *_ = pathway.starting()
-    outcome = pathway_services.start_referral(
+        details = data["person"]
+        refused = _duplicates({**details, "confirm": data["confirm_new_person"]}, pathway)
+        if refused is not None:
+            return refused
+        new_person = NewPerson(
+            details["given_name"].strip(), details["family_name"].strip(), details["date_of_birth"]
+        )
+    outcome = book_assessment(
         db,
         context.vault(),
+        context.kit().blind_index,
         context.actor(),
         viewer,
-        person_id=person_id,
         pathway=pathway,
-        transition=start,
+        person_id=person_id,
+        new_person=new_person,
         to_agency_id=data["to_agency_id"],
         values=data["values"],
         rules=SharingRules.from_settings(context.settings()),
     )
+    shown = [outcome.person_id] if outcome.person_id else []
     # The checks read the person's date of birth; the booking shows their reference only.
-    audit_read("api.required_assessment.booked", people=[person_id])
+    audit_read("api.required_assessment.booked", people=shown)
     return _outcome(outcome), 201

@@ -109,6 +109,77 @@ def check_fields(
     return {}
 
 
+@dataclass(frozen=True)
+class NewPerson:
+    """The minimal record for someone nobody knows yet: names and date of birth."""
+
+    given_name: str
+    family_name: str
+    born: date | None
+
+
+def book_assessment(
+    db: Session,
+    vault: Vault,
+    blind: BlindIndex,
+    actor: Actor,
+    viewer: Viewer,
+    *,
+    pathway: PathwayDef,
+    person_id: uuid.UUID | None,
+    new_person: NewPerson | None,
+    to_agency_id: object,
+    values: Mapping[str, object],
+    rules: SharingRules,
+    referral_id: uuid.UUID | None = None,
+    now: datetime | None = None,
+) -> Outcome:
+    """Book the initial assessment for a known person or a new one (the pages' journey and the
+    API both come here): the age and every value are checked before anything is written (the
+    new person's key included), then the person is created and the referral started in a
+    savepoint, so a refusal leaves nothing behind in the request's transaction."""
+    now = now or utcnow()
+    today = to_london(now).date()
+    if new_person is not None:
+        problem = age_problem(pathway, new_person.born, today)
+        if problem:
+            raise PersonError("date_of_birth", problem)
+    elif person_id is None:
+        raise PersonError("person", "Select the person, or add a new person")
+    step = pathway.transitions[TRANSITION]
+    parse_values(step, values, known={}, now=now, workdays=working_days())
+    with db.begin_nested():
+        if new_person is not None:
+            person_id = create_person(
+                db,
+                vault=vault,
+                blind=blind,
+                actor=actor,
+                viewer=viewer,
+                fields=PersonFields(
+                    names=Names(new_person.given_name, new_person.family_name),
+                    details=Details(date_of_birth=new_person.born),
+                    sex=Sex.NOT_KNOWN,
+                ),
+                involvement=NewInvolvement(FamilyRole.POLICE_CONTACT, None),
+            )
+        assert person_id is not None  # noqa: S101 - set on both branches above
+        return start_referral(
+            db,
+            vault,
+            actor,
+            viewer,
+            person_id=person_id,
+            pathway=pathway,
+            transition=TRANSITION,
+            to_agency_id=to_agency_id,
+            values=values,
+            rules=rules,
+            now=now,
+            referral_id=referral_id,
+        )
+
+
 def book(
     db: Session,
     vault: Vault,
@@ -121,60 +192,36 @@ def book(
     rules: SharingRules,
     now: datetime | None = None,
 ) -> Outcome:
-    """Book the initial assessment: create the person if they are new (a minimal record:
-    names and date of birth), then start the referral whose id is the journey's token.
+    """The custody journey's final submit: :func:`book_assessment`, with the journey's token as
+    the referral's id so that a second submit of the same journey cannot book twice.
 
-    All or nothing: the work runs in a savepoint, so a refusal leaves nothing behind in the
-    request's transaction. Raises ``PersonError`` or :class:`TransitionInvalid` (the fields to
-    show again), ``NotAllowed`` (403), :class:`AlreadyBooked` (this journey booked already:
-    show its confirmation), ``LookupError`` (the chosen person is gone)."""
-    now = now or utcnow()
+    Raises ``PersonError`` or :class:`TransitionInvalid` (the fields to show again),
+    ``NotAllowed`` (403), :class:`AlreadyBooked` (this journey booked already: show its
+    confirmation), ``LookupError`` (the chosen person is gone)."""
     token = uuid.UUID(journey.token)
     earlier = booked_by_journey(db, viewer, token)
     if earlier is not None:
         raise AlreadyBooked(earlier)
-    today = to_london(now).date()
-    if journey.new_person:
-        problem = age_problem(pathway, journey.born, today)
-        if problem:
-            raise PersonError("date_of_birth", problem)
-    elif journey.person_id is None:
-        raise PersonError("person", "Select the person, or add a new person")
-    step = pathway.transitions[TRANSITION]
-    # Every value is checked before anything is written (the person's key included).
-    parse_values(step, journey.values(), known={}, now=now, workdays=working_days())
     try:
-        with db.begin_nested():
-            person_id = journey.person_id
-            if journey.new_person:
-                person_id = create_person(
-                    db,
-                    vault=vault,
-                    blind=blind,
-                    actor=actor,
-                    viewer=viewer,
-                    fields=PersonFields(
-                        names=Names(journey.given_name, journey.family_name),
-                        details=Details(date_of_birth=journey.born),
-                        sex=Sex.NOT_KNOWN,
-                    ),
-                    involvement=NewInvolvement(FamilyRole.POLICE_CONTACT, None),
-                )
-            assert person_id is not None  # noqa: S101 - set on both branches above
-            return start_referral(
-                db,
-                vault,
-                actor,
-                viewer,
-                person_id=person_id,
-                pathway=pathway,
-                transition=TRANSITION,
-                to_agency_id=_uuid_or_none(journey.to_agency_id),
-                values=journey.values(),
-                rules=rules,
-                now=now,
-                referral_id=token,
-            )
+        return book_assessment(
+            db,
+            vault,
+            blind,
+            actor,
+            viewer,
+            pathway=pathway,
+            person_id=journey.person_id,
+            new_person=(
+                NewPerson(journey.given_name, journey.family_name, journey.born)
+                if journey.new_person
+                else None
+            ),
+            to_agency_id=_uuid_or_none(journey.to_agency_id),
+            values=journey.values(),
+            rules=rules,
+            referral_id=token,
+            now=now,
+        )
     except IntegrityError:
         # Two submits of one journey at once (PostgreSQL): the other one's referral won.
         earlier = booked_by_journey(db, viewer, token)
@@ -197,5 +244,6 @@ __all__ = [
     "TransitionInvalid",
     "age_problem",
     "book",
+    "book_assessment",
     "check_fields",
 ]

@@ -92,6 +92,8 @@ class Outcome:
     version: int
     #: Prompts for the user after the transition ("Refer to MARAC and an IDVA").
     prompts: tuple[str, ...] = ()
+    #: Whom the referral is about (callers audit what they show of it).
+    person_id: uuid.UUID | None = None
 
 
 # --- starting -------------------------------------------------------------------------------
@@ -232,7 +234,9 @@ def start_referral(
     move = _Move(db, vault, actor, viewer, referral, pathway, transition, step, None, checked, now)
     _record(move)
     prompts = _after(move, workdays)
-    return Outcome(referral_id, referral.reference, referral.stage, referral.version, prompts)
+    return Outcome(
+        referral_id, referral.reference, referral.stage, referral.version, prompts, person_id
+    )
 
 
 def _unique_reference(db: Session, pathway: PathwayDef, year: int) -> str:
@@ -346,7 +350,9 @@ def make_transition(
             closed_by_id=viewer.user_id,
         )
     prompts = _after(move, workdays)
-    return Outcome(referral.id, referral.reference, step.to, version + 1, prompts)
+    return Outcome(
+        referral.id, referral.reference, step.to, version + 1, prompts, referral.person_id
+    )
 
 
 # --- what every transition writes -------------------------------------------------------------
