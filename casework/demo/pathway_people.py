@@ -261,7 +261,7 @@ def _required_assessments(plans: _Plans) -> None:
 
 
 def _hospital(plans: _Plans) -> None:
-    from casework.demo.people import Consent, Create, Move, Needs, Refer
+    from casework.demo.people import Consent, Create, Join, Move, Needs, Refer
 
     today = plans.today
     health = frozenset({Category.IDENTITY, Category.HEALTH, Category.SUBSTANCE_USE})
@@ -339,6 +339,9 @@ def _hospital(plans: _Plans) -> None:
                     )
                 )
             elif step == "engaged":
+                # The treatment service joins the family before the referral ends (an ended
+                # referral no longer makes it involved).
+                steps.append((day - 12, 10 * 60, Join("robin", "nadia", FamilyRole.KEY_WORKER)))
                 steps.append(
                     (
                         day - 12,
@@ -427,7 +430,7 @@ def _domestic_abuse(plans: _Plans) -> None:
 
 
 def _prison_release(plans: _Plans) -> None:
-    from casework.demo.people import Consent, Create, Move, Needs, Refer
+    from casework.demo.people import Consent, Create, Join, Move, Needs, Refer
 
     today = plans.today
     shared = frozenset({Category.IDENTITY, Category.OFFENDING, Category.SUBSTANCE_USE})
@@ -472,6 +475,7 @@ def _prison_release(plans: _Plans) -> None:
                     ),
                 )
             )
+            steps.append((released - 9, 10 * 60, Join("owen", "owen", FamilyRole.KEY_WORKER)))
             steps.append(
                 (
                     released - 9,

@@ -783,6 +783,10 @@ def test_default_set_has_people_partway_through_every_pathway(
         assert (
             datetime_of(picked.data["attended_on"]) - datetime_of(picked.data["release_date"])
         ).days == 9
+        # The treatment service that picked the person up joined the family (an ended
+        # referral alone would no longer let it see them).
+        owen = _user(database, "owen.gatley@northdale.example.org")
+        assert person_access(db, owen, picked.person_id) is not None
         # Hospital referrals at several stages; a general referral declined, referrer told.
         assert len({r.stage for r in referrals if r.pathway == "hospital"}) >= 5
         [declined] = [r for r in referrals if r.pathway == "general" and r.stage == "declined"]
