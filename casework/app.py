@@ -91,16 +91,20 @@ def create_app(config: Settings | None = None, *, database: Database | None = No
         permissions_policy={"geolocation": "()", "camera": "()", "microphone": "()"},
     )
     init_gate(app)
-    CSRFProtect(app)
+    csrf = CSRFProtect(app)
     init_templating(app)
     init_errors(app)
     _register_blueprints(app)
+    from casework.api.extension import init_api
+
+    init_api(app, csrf)
     return app
 
 
 def _register_blueprints(app: Flask) -> None:
     """Every blueprint, in one place."""
     from casework.agencies.views import bp as agencies_bp
+    from casework.api.admin import bp as api_tokens_bp
     from casework.audit.views import bp as audit_bp
     from casework.auth.views import bp as auth_bp
     from casework.consent.views import bp as consent_bp
@@ -119,6 +123,7 @@ def _register_blueprints(app: Flask) -> None:
         home_bp,
         users_bp,
         agencies_bp,
+        api_tokens_bp,
         people_bp,
         family_bp,
         contacts_bp,

@@ -1,6 +1,7 @@
 """Imports every model so that ``Base.metadata`` is complete (Alembic, tests, relationships)."""
 
 from casework.agencies.models import Agency, AgencyKind, Team, TeamMembership
+from casework.api.models import ApiToken, IdempotencyKey
 from casework.audit.models import AuditEvent, AuditEventPerson, AuditSeal, AuditSealMember
 from casework.auth.models import LoginAttempt, UserSession
 from casework.consent.models import EmergencyAccess, SharingBasis, SharingBasisCategory
@@ -23,6 +24,7 @@ from casework.users.models import User, UserRole
 __all__ = [
     "Agency",
     "AgencyKind",
+    "ApiToken",
     "AuditEvent",
     "AuditEventPerson",
     "AuditSeal",
@@ -30,6 +32,7 @@ __all__ = [
     "Base",
     "Contact",
     "EmergencyAccess",
+    "IdempotencyKey",
     "Involvement",
     "LatestContact",
     "LoginAttempt",

@@ -26,17 +26,26 @@ class Stage(StrEnum):
     PASSWORD_CHANGE = "password_change"  # noqa: S105 - a stage name
     #: Fully signed in and password current; optionally limited to roles.
     SIGNED_IN = "signed_in"
+    #: The JSON API: an ``Authorization: Bearer`` token, never the session cookie. Unknown,
+    #: revoked or expired tokens get 401; a token without the rule's scopes, or whose user
+    #: holds none of its roles, gets 403 (``casework.api.auth``).
+    API = "api"
 
 
 @dataclass(frozen=True)
 class Rule:
     stage: Stage
     roles: frozenset[Role] = frozenset()
+    #: API tokens only: the scopes a token must carry (all of them).
+    scopes: frozenset[str] = frozenset()
 
     def describe(self) -> str:
+        described = str(self.stage)
         if self.roles:
-            return f"{self.stage}:" + ",".join(sorted(self.roles))
-        return str(self.stage)
+            described += ":" + ",".join(sorted(self.roles))
+        if self.scopes:
+            described += "[" + ",".join(sorted(self.scopes)) + "]"
+        return described
 
     def allows_roles(self, held: frozenset[Role]) -> bool:
         return not self.roles or bool(self.roles & held)
@@ -56,6 +65,24 @@ def roles(*required: Role) -> Rule:
 
 
 ADMIN = roles(Role.ADMIN)
+
+#: The API scopes a token may carry (DECISIONS §6: tokens are narrowed by scopes).
+API_SCOPES: dict[str, str] = {
+    "pathways:read": "Read pathway definitions",
+    "referrals:read": "List and read referrals",
+    "referrals:write": "Book required assessments and record stage transitions",
+}
+
+
+def api(scope: str, *required: Role) -> Rule:
+    """A token-authenticated API endpoint needing ``scope`` (and, optionally, a role)."""
+    if scope not in API_SCOPES:
+        raise ValueError(f"unknown API scope {scope!r}")
+    return Rule(Stage.API, frozenset(required), frozenset({scope}))
+
+
+#: The OpenAPI description itself: any valid token (it describes no one's data).
+API_ANY_TOKEN = Rule(Stage.API)
 
 F = TypeVar("F", bound=Callable[..., object])
 

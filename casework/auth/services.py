@@ -170,7 +170,9 @@ def check_password(
         user_id = user.id if user else None
         agency_id = user.agency_id if user else None
         disabled = bool(user and not user.active)
-        stored_hash = user.password_hash if user and user.active else None
+        # A service account never signs in interactively: its (absent) password never matches.
+        interactive = bool(user and user.active and not user.is_service_account)
+        stored_hash = user.password_hash if user and interactive else None
     actor = Actor(user_id=user_id, agency_id=agency_id, ip_address=ip_address)
 
     if len(password) > kit.settings.password_max_length:

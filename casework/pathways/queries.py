@@ -121,6 +121,9 @@ class ReferralSummary:
 
 _FROM = aliased(Agency)
 _TO = aliased(Agency)
+#: The person's names, under an alias: ``readable_across``'s correlated checks on ``Person``
+#: must not correlate to the outer query's person (they would lose their FROM clause).
+_PERSON = aliased(Person)
 
 
 def _base() -> Select[Referral, str, str, bytes]:
@@ -129,11 +132,11 @@ def _base() -> Select[Referral, str, str, bytes]:
             Referral,
             _FROM.name.label("from_name"),
             _TO.name.label("to_name"),
-            Person.names_enc,
+            _PERSON.names_enc,
         )
         .join(_FROM, _FROM.id == Referral.from_agency_id)
         .join(_TO, _TO.id == Referral.to_agency_id)
-        .join(Person, Person.id == Referral.person_id)
+        .join(_PERSON, _PERSON.id == Referral.person_id)
         .where(readable_referrals())
     )
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, LargeBinary, String
+from sqlalchemy import ForeignKey, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.access.roles import Role
@@ -24,6 +24,9 @@ class User(IdMixin, TimestampMixin, VersionedMixin, Base):
     agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agencies.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     disabled_at: Mapped[datetime | None]
+    #: A non-interactive account for a system that calls the API with a token (one role, one
+    #: agency). It has no password or authenticator and can never sign in to the pages.
+    is_service_account: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     password_hash: Mapped[str | None] = mapped_column(String(255))
     password_changed_at: Mapped[datetime | None]

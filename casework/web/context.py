@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from casework.access.policy import Viewer
+from casework.api.queries import TokenPrincipal
 from casework.audit.recorder import Actor
 from casework.db import Database
 from casework.security.kit import SecurityKit
@@ -66,8 +67,23 @@ def client_ip() -> str:
     return request.remote_addr or "unknown"
 
 
+def _api_principal() -> TokenPrincipal | None:
+    found = g.get("api_principal")
+    return found if isinstance(found, TokenPrincipal) else None
+
+
 def actor() -> Actor:
-    """The acting user as the services see it (anonymous before sign-in)."""
+    """The acting user as the services see it (anonymous before sign-in). On the API, the
+    token's user or service account."""
+    token = _api_principal()
+    if token is not None:
+        return Actor(
+            user_id=token.user_id,
+            agency_id=token.agency_id,
+            request_id=request_id(),
+            ip_address=client_ip(),
+            roles=frozenset(str(role) for role in token.roles),
+        )
     user = current_user._get_current_object()
     if isinstance(user, Principal):
         return Actor(
@@ -90,4 +106,7 @@ def vault() -> Vault:
 
 
 def viewer() -> Viewer:
+    token = _api_principal()
+    if token is not None:
+        return token.viewer
     return principal().viewer

@@ -30,6 +30,10 @@ def _wants_json() -> bool:
 
 
 def render_error(status: int, *, reason: str | None = None) -> Response:
+    if request.path.startswith("/api/"):
+        from casework.api.problems import problem
+
+        return problem(status)
     if _wants_json():
         response = jsonify({"status": status, "error": TITLES.get(status, "Error")})
         response.status_code = status

@@ -92,6 +92,11 @@ def gate() -> ResponseReturnValue | None:
         abort(403)
     if rule.stage is Stage.PUBLIC:
         return None
+    if rule.stage is Stage.API:
+        # Token-authenticated: the session cookie is never read, and nothing redirects.
+        from casework.api.auth import api_gate
+
+        return api_gate(endpoint, rule)
 
     user = current_user._get_current_object()
     if not isinstance(user, Principal):

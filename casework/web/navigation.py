@@ -64,6 +64,7 @@ NAV_ITEMS = (
     ),
     NavItem("Users", "users.list_users", frozenset({Role.ADMIN})),
     NavItem("Agencies", "agencies.list_agencies", frozenset({Role.ADMIN})),
+    NavItem("API tokens", "api_tokens.list_tokens", frozenset({Role.ADMIN})),
     NavItem("Your account", "auth.account", frozenset()),
 )
 

@@ -1,10 +1,11 @@
 """The access policy against a small, independent reference model (issue 4, "done when").
 
 Hypothesis draws random worlds — agencies of several kinds, users with random roles, people
-created by one agency and involved (or not, or no longer) with others, consent and other lawful
-bases in every state (not yet given, in force, expiring, expired, withdrawn, superseded,
-rejected), and emergency accesses (open, expired, ended) — writes each world to the real
-database, and checks every (user, person, category, recorder, "my agency only", action) case:
+created by one agency and involved (or not, or no longer, or only through an open referral
+addressed to them) with others, consent and other lawful bases in every state (not yet given,
+in force, expiring, expired, withdrawn, superseded, rejected), and emergency accesses (open,
+expired, ended) — writes each world to the real database, and checks every (user, person,
+category, recorder, "my agency only", action) case:
 
 * the policy's single-record answers (``person_access``, ``may_read``, the action predicates)
   equal the reference model's, which is written here from DECISIONS §3 alone;
@@ -48,6 +49,7 @@ from casework.consent.models import (
 )
 from casework.db import Database
 from casework.family.models import Involvement
+from casework.pathways.models import Referral
 from casework.people.codes import FamilyRole, HousingStatus, Sex, TimelineKind
 from casework.people.models import Person, TimelineEntry
 from casework.people.records import Details, Names, seal_details, seal_names
@@ -102,7 +104,8 @@ class World:
     kinds: list[AgencyKind]
     roles: list[frozenset[Role]]
     creators: list[int]
-    #: (agency, person) -> "open" / "ended" / "none"
+    #: (agency, person) -> "open" / "ended" / "none", or "referral" / "referral_ended": no
+    #: involvement, but a referral addressed to the agency that is open / has ended
     involvements: dict[tuple[int, int], str]
     bases: list[list[BasisSpec]]
     #: (user, person) -> "active" / "expired" / "ended" / "none"
@@ -146,7 +149,9 @@ def worlds(draw: st.DrawFn) -> World:
         roles=[draw(st.sampled_from(ROLE_SETS)) for _ in USER_AGENCIES],
         creators=[draw(st.integers(0, AGENCIES - 1)) for _ in range(PEOPLE)],
         involvements={
-            (a, p): draw(st.sampled_from(["open", "open", "ended", "none"]))
+            (a, p): draw(
+                st.sampled_from(["open", "open", "ended", "none", "referral", "referral_ended"])
+            )
             for a in range(AGENCIES)
             for p in range(PEOPLE)
         },
@@ -179,7 +184,8 @@ class Model:
         return USER_AGENCIES[user]
 
     def involved(self, agency: int, person: int) -> bool:
-        return self.world.involvements[(agency, person)] == "open"
+        # An open involvement, or an open referral addressed to the agency.
+        return self.world.involvements[(agency, person)] in ("open", "referral")
 
     def emergency(self, user: int, person: int) -> bool:
         return self.world.emergencies[(user, person)] == "active"
@@ -295,6 +301,7 @@ def write(database: Database, kit: SecurityKit, world: World) -> Written:
         table: []
         for table in (
             Involvement,
+            Referral,
             SharingBasis,
             SharingBasisCategory,
             EmergencyAccess,
@@ -305,7 +312,27 @@ def write(database: Database, kit: SecurityKit, world: World) -> Written:
     for p, person in enumerate(people):
         for a, agency in enumerate(agencies):
             state = world.involvements[(a, p)]
-            if state != "none":
+            if state.startswith("referral"):
+                rows[Referral].append(
+                    {
+                        "id": uuid.uuid4(),
+                        "person_id": person,
+                        "pathway": "general",
+                        "stage": "waiting",
+                        "stage_category": Category.IDENTITY,
+                        "category": Category.IDENTITY,
+                        "reference": f"REF-2026-{uuid.uuid4().hex[:8].upper()}",
+                        "from_agency_id": agencies[(a + 1) % len(agencies)],
+                        "to_agency_id": agency,
+                        "created_by_id": users[0],
+                        "created_at": NOW - timedelta(days=3),
+                        "updated_at": NOW - timedelta(days=3),
+                        "closed_at": NOW - timedelta(days=1) if state.endswith("ended") else None,
+                        "data": {},
+                        "version": 1,
+                    }
+                )
+            elif state != "none":
                 rows[Involvement].append(
                     {
                         "id": uuid.uuid4(),
@@ -431,6 +458,7 @@ def write(database: Database, kit: SecurityKit, world: World) -> Written:
         for table in (
             UserRole,
             Involvement,
+            Referral,
             SharingBasis,
             SharingBasisCategory,
             EmergencyAccess,

@@ -71,7 +71,10 @@ def test_ids_in_urls_are_typed(app: Flask) -> None:
     for rule in _rules(app):
         for argument in rule.arguments:
             converter = type(rule._converters[argument]).__name__
-            assert converter == "UUIDConverter", f"{rule.rule}: <{argument}> must be <uuid:...>"
+            # Pathway keys (the API's /pathways/<key:key>) are typed by their own pattern.
+            assert converter in ("UUIDConverter", "KeyConverter"), (
+                f"{rule.rule}: <{argument}> must be <uuid:...>"
+            )
 
 
 def _example_url(rule: UrlRule) -> str:
@@ -81,7 +84,7 @@ def _example_url(rule: UrlRule) -> str:
 def _non_public(app: Flask) -> Iterator[tuple[UrlRule, str]]:
     for rule in _rules(app):
         access = rule_of(app.view_functions[rule.endpoint])
-        if access is None or access.stage is Stage.PUBLIC:
+        if access is None or access.stage in (Stage.PUBLIC, Stage.API):
             continue
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             yield rule, method
@@ -97,6 +100,31 @@ def test_anonymous_requests_are_sent_to_sign_in(app: Flask) -> None:
             assert response.location.startswith("/sign-in"), (method, rule.rule)
     finally:
         app.config["WTF_CSRF_ENABLED"] = True
+
+
+def _api_routes(app: Flask) -> Iterator[tuple[UrlRule, str]]:
+    for rule in _rules(app):
+        access = rule_of(app.view_functions[rule.endpoint])
+        if access is not None and access.stage is Stage.API:
+            for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+                yield rule, method
+
+
+def test_api_routes_answer_401_without_a_token_even_when_signed_in(
+    app: Flask, build: Builders
+) -> None:
+    """The API never redirects to sign-in and never accepts the session cookie."""
+    client = app.test_client()
+    sign_in_directly(app, client, build.user(Role.CUSTODY_OFFICER, Role.ASSESSOR))
+    api_routes = list(_api_routes(app))
+    assert api_routes
+    for rule, method in api_routes:
+        url = (
+            _example_url(rule) if "<key:" not in rule.rule else rule.rule.replace("<key:key>", "x")
+        )
+        response = client.open(url, method=method, json={})
+        assert response.status_code == 401, (method, rule.rule)
+        assert response.mimetype == "application/problem+json", (method, rule.rule)
 
 
 def test_half_signed_in_users_reach_only_the_second_factor(app: Flask, build: Builders) -> None:

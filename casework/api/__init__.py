@@ -1,0 +1,1 @@
+"""The JSON API under ``/api/v1``: tokens, problem details, idempotency and the endpoints."""
