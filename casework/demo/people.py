@@ -42,10 +42,12 @@ from casework.consent.rules import SharingRules, add_months
 from casework.consent.services import BasisInput, ConsentInput, Recipient
 from casework.contacts import services as contact_services
 from casework.contacts.services import ContactInput
-from casework.demo import data, phrases
+from casework.demo import data, pathway_people, phrases
 from casework.demo import names as nm
 from casework.family import services as family_services
 from casework.family.models import Involvement
+from casework.pathways import services as pathway_services
+from casework.pathways.definitions import pathways
 from casework.people import services as people_services
 from casework.people.codes import (
     ClosureReason,
@@ -266,6 +268,31 @@ class ReviewBreakGlass:
     note: str = ""
 
 
+@dataclass(frozen=True)
+class Refer:
+    """``by`` starts a referral on ``pathway`` to ``to``'s agency, through the pathway service
+    (``values`` as the form gives them); ``label`` names it for the moves that follow."""
+
+    by: str
+    to: str
+    pathway: str
+    transition: str
+    values: dict[str, object]
+    label: str
+
+
+@dataclass(frozen=True)
+class Move:
+    """``by`` records ``transition`` on the referral labelled ``label``."""
+
+    by: str
+    label: str
+    transition: str
+    values: dict[str, object] = field(default_factory=dict)
+
+
+#: Steps on a referral pathway (the engine checks who may make them).
+Referring = Refer | Move
 #: Steps about sharing taken by an agency involved with the person.
 Sharing = Consent | Withdraw | Basis
 #: Steps taken without the person's record open: emergency access, and governance's reviews.
@@ -285,6 +312,7 @@ Action = (
     | Death
     | Sharing
     | Unopened
+    | Referring
 )
 
 
@@ -1141,6 +1169,9 @@ ALERT_DETAILS: dict[str, tuple[str, ...]] = {
     "domestic_abuse_perpetrator": (
         "Subject of a non-molestation order. Never share the partner's whereabouts.",
     ),
+    "domestic_abuse_high_risk": (
+        "DASH 14 or more: referred to the MARAC; IDVA allocated. Safe number only.",
+    ),
 }
 
 NICKNAMES = {
@@ -1752,8 +1783,9 @@ def _with_sharing(people: list[PersonPlan], today: date) -> list[PersonPlan]:
     return shared
 
 
-#: How many people :func:`plan` makes (the story, the death and the profiles).
-EXPECTED_PEOPLE = 2 + sum(profile.count for profile in PROFILES)
+#: How many people :func:`plan` makes (the story, the death, the profiles, and the people
+#: partway through the referral pathways).
+EXPECTED_PEOPLE = 2 + sum(profile.count for profile in PROFILES) + pathway_people.COUNT
 
 
 def plan(today: date) -> list[PersonPlan]:
@@ -1770,7 +1802,9 @@ def plan(today: date) -> list[PersonPlan]:
             seen.add((person.names.given, person.names.family))
             people.append(person)
             index += 1
-    return _with_sharing(people, today)
+    # The pathway people come last, with their own seed and their own consent steps, so the
+    # people above (and their consent plan) stay exactly as they were.
+    return _with_sharing(people, today) + pathway_people.plans(today, seen)
 
 
 # --- playing the plans through the services -------------------------------------------------
@@ -1851,6 +1885,8 @@ class _Player:
         alerts: dict[str, uuid.UUID] = {}
         #: Consent, bases and emergency accesses by their labels in the plan.
         labelled: dict[str, uuid.UUID] = {}
+        #: Referrals by their labels in the plan.
+        referrals: dict[str, uuid.UUID] = {}
         for step in person.ordered():
             moment = clock.london_datetime(
                 today - timedelta(days=step.day), time(step.minute // 60, step.minute % 60)
@@ -1865,6 +1901,9 @@ class _Player:
             assert person_id is not None, "a plan starts with Create"  # noqa: S101
             if isinstance(action, Unopened):
                 self._unopened(action, member, person_id, labelled)
+                continue
+            if isinstance(action, Referring):
+                self._referral(action, member, person_id, referrals)
                 continue
             access = self._access(member, person_id)
             if isinstance(action, Sharing):
@@ -2092,6 +2131,47 @@ class _Player:
                 expected_version=None,
             )
             self._count("reviews")
+
+    def _referral(
+        self,
+        action: Referring,
+        member: Member,
+        person_id: uuid.UUID,
+        referrals: dict[str, uuid.UUID],
+    ) -> None:
+        """A referral started or moved through the pathway services, at the replayed moment
+        (``now=`` as well as the clock, so the engine's dates agree with the timeline's)."""
+        now = clock.utcnow()
+        if isinstance(action, Refer):
+            outcome = pathway_services.start_referral(
+                self.db,
+                self.vault,
+                member.actor,
+                member.viewer,
+                person_id=person_id,
+                pathway=pathways()[action.pathway],
+                transition=action.transition,
+                to_agency_id=self.agencies[action.to],
+                values=action.values,
+                rules=self.rules,
+                now=now,
+            )
+            referrals[action.label] = outcome.referral_id
+            self._count("referrals")
+            return
+        pathway_services.make_transition(
+            self.db,
+            self.vault,
+            member.actor,
+            member.viewer,
+            referral_id=referrals[action.label],
+            transition=action.transition,
+            values=action.values,
+            expected_version=None,
+            pathways=pathways().by_key,
+            now=now,
+        )
+        self._count("referral_moves")
 
     def _log(
         self,

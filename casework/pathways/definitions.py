@@ -119,6 +119,9 @@ class EffectDef(Strict):
     notify_referrer: bool = False
     #: A prompt shown after the transition, naming further referrals to make (MARAC, IDVA).
     prompt: str | None = Field(None, max_length=400)
+    #: The effect's task is done when the referral reaches one of these stages (without
+    #: this, it stays open until it is done by hand or the referral ends).
+    done_at: list[Key] = Field(default_factory=list)
 
 
 class StageDef(Strict):
@@ -315,6 +318,20 @@ def _field_problems(here: tuple[str | int, ...], transition: TransitionDef) -> l
     return problems
 
 
+def _done_at_problems(
+    here: tuple[str | int, ...], transition: TransitionDef, stages: Mapping[str, StageDef]
+) -> list[Problem]:
+    problems: list[Problem] = []
+    for number, effect in enumerate(transition.effects):
+        at = (*here, "effects", number, "done_at")
+        if effect.done_at and not effect.task:
+            problems.append((at, "only an effect with a task has done_at"))
+        problems.extend(
+            (at, f"no stage {stage!r}") for stage in effect.done_at if stage not in stages
+        )
+    return problems
+
+
 def _transition_problems(pathway: PathwayDef) -> list[Problem]:
     problems: list[Problem] = []
     stages = pathway.stages
@@ -328,7 +345,15 @@ def _transition_problems(pathway: PathwayDef) -> list[Problem]:
             elif stages[stage].terminal:
                 problems.append(((*here, "from"), f"stage {stage!r} is an end: nothing leaves it"))
         problems.extend(_field_problems(here, transition))
+        problems.extend(_done_at_problems(here, transition, stages))
     return problems
+
+
+def _records(transition: TransitionDef, name: str, *, required: bool = False) -> bool:
+    """Does the transition record the field ``name`` (always, with ``required``)?"""
+    return any(
+        field.name == name and (field.required or not required) for field in transition.fields
+    )
 
 
 def _stage_problems(pathway: PathwayDef) -> list[Problem]:
@@ -343,19 +368,26 @@ def _stage_problems(pathway: PathwayDef) -> list[Problem]:
         if not entering:
             problems.append((("stages", key), f"stage {key!r} is never reached"))
         due_field = stage.clock.due_field if stage.clock else None
-        if due_field and any(due_field not in {field.name for field in t.fields} for t in entering):
+        # A clock may count from a date every starting transition records (a referral keeps
+        # what it recorded), or from one every transition into the stage records.
+        from_start = due_field is not None and all(
+            _records(t, due_field, required=True) for _, t in pathway.starting()
+        )
+        if due_field and not from_start and any(not _records(t, due_field) for t in entering):
             problems.append(
                 (
                     ("stages", key, "clock", "due_field"),
-                    f"{due_field!r} is not recorded by every transition into {key!r}",
+                    f"{due_field!r} is not recorded by every transition into {key!r} "
+                    "(nor required when the referral starts)",
                 )
             )
     return problems
 
 
 def _references(pathway: PathwayDef) -> list[Problem]:
-    """Errors in how the parts of a valid-looking pathway refer to each other."""
-    return _stage_problems(pathway) + _transition_problems(pathway)
+    """Errors in how the parts of a valid-looking pathway refer to each other (a transition's
+    first: a misspelt stage there also leaves the stage it meant unreached)."""
+    return _transition_problems(pathway) + _stage_problems(pathway)
 
 
 def load_pathway(path: Path, known_alerts: frozenset[str] = frozenset()) -> PathwayDef:

@@ -343,8 +343,9 @@ def due_of(
         due = _end_of(day)
     else:
         due = base
+    # At risk from the start of that day ("day 14 onward"), not its end.
     at_risk = (
-        _end_of(start_day + timedelta(days=clock.at_risk_after_days))
+        datetime.combine(start_day + timedelta(days=clock.at_risk_after_days), time(0), LONDON)
         if clock.at_risk_after_days is not None
         else None
     )

@@ -341,6 +341,14 @@ def make_transition(
         state=TaskState.DONE,
         closed_by_id=viewer.user_id,
     )
+    for source_key in _effect_tasks_done_at(pathway, step.to):
+        close_source_tasks(
+            db,
+            source_id=referral.id,
+            source_key=source_key,
+            state=TaskState.DONE,
+            closed_by_id=viewer.user_id,
+        )
     if stage.terminal:
         close_source_tasks(
             db,
@@ -353,6 +361,20 @@ def make_transition(
     return Outcome(
         referral.id, referral.reference, step.to, version + 1, prompts, referral.person_id
     )
+
+
+def _effect_source_key(step: TransitionDef, number: int) -> str:
+    return f"effect:{step.to}:{number}"
+
+
+def _effect_tasks_done_at(pathway: PathwayDef, stage: str) -> list[str]:
+    """The source keys of the effect tasks that reaching ``stage`` completes."""
+    return [
+        _effect_source_key(transition, number)
+        for transition in pathway.transitions.values()
+        for number, effect in enumerate(transition.effects)
+        if effect.task and stage in effect.done_at
+    ]
 
 
 # --- what every transition writes -------------------------------------------------------------
@@ -489,7 +511,7 @@ def _after(move: _Move, workdays: WorkingDays) -> tuple[str, ...]:
                 title=effect.task,
                 source=TaskSource.PATHWAY,
                 source_id=referral.id,
-                source_key=f"effect:{step.to}:{number}",
+                source_key=_effect_source_key(step, number),
                 agency_id=_side_agency(referral, effect.side),
                 category=stage.category,
                 person_id=referral.person_id,

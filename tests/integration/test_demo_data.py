@@ -33,7 +33,7 @@ from casework.consent.models import (
 from casework.consent.rules import BasisFacts, BasisState, SharingRules, state_of
 from casework.contacts.models import Contact, Note
 from casework.db import Base, Database
-from casework.demo import data, large, people
+from casework.demo import data, large, pathway_people, people
 from casework.family.models import Involvement
 from casework.people.codes import ClosureReason, HousingStatus, TimelineKind
 from casework.people.models import Person, PersonAlert, SearchToken, TimelineEntry
@@ -155,7 +155,7 @@ def test_default_set_has_every_state_a_newcomer_should_see(
     everyone = _everyone(database, kit)
     today = clock.london_today()
     planned = people.plan(today)
-    assert len(everyone) == len(planned) == people.EXPECTED_PEOPLE == 60
+    assert len(everyone) == len(planned) == people.EXPECTED_PEOPLE == 60 + pathway_people.COUNT
     assert sorted(n.full for n, _ in everyone.values()) == sorted(p.names.full for p in planned)
     # Only fictional identifiers: Ofcom drama numbers, example.org, NHS 999 range, NX postcodes.
     for names, details in everyone.values():
@@ -246,7 +246,7 @@ def test_default_set_has_every_state_a_newcomer_should_see(
             .select_from(AuditEvent)
             .where(AuditEvent.action == "person.created")
         )
-        assert created == 60
+        assert created == people.EXPECTED_PEOPLE
 
     # The HOPE worker a newcomer signs in as: 15-25 people, most with alerts and recent contact.
     robin = _user(database, people.HOPE_WORKER)
@@ -345,7 +345,14 @@ def test_default_set_shows_consent_in_every_state(
                 .having(func.count(func.distinct(Involvement.agency_id)) > 1)
             ).all()
         )
-        with_consent = {b.person_id for b in consents.values()}
+        # (A required assessment shares under the legal obligation its pathway records.)
+        with_consent = {b.person_id for b in consents.values()} | set(
+            db.scalars(
+                select(SharingBasis.person_id).where(
+                    SharingBasis.kind == BasisKind.LEGAL_OBLIGATION
+                )
+            )
+        )
         assert len(with_consent & set(families)) >= 0.8 * len(families)
         assert len(set(everyone) - with_consent) >= 10
 
@@ -371,7 +378,12 @@ def test_default_set_shows_consent_in_every_state(
         # Other lawful bases: one safeguarding basis recorded in the last few days and
         # waiting for review (not yet overdue), one older one approved by information
         # governance.
-        others = [b for b in bases.values() if b.kind is not BasisKind.CONSENT]
+        # (The legal obligation a required assessment records is the pathway's, not these.)
+        others = [
+            b
+            for b in bases.values()
+            if b.kind not in (BasisKind.CONSENT, BasisKind.LEGAL_OBLIGATION)
+        ]
         pending = [b for b in others if b.review_state is ReviewState.PENDING]
         assert len(pending) == 1
         assert pending[0].kind is BasisKind.SAFEGUARDING
@@ -687,3 +699,105 @@ def test_large_set_options_need_people(app: Flask) -> None:
     result = app.test_cli_runner().invoke(cli.demo_data, ["--contacts", "10"])
     assert result.exit_code != 0
     assert "--people" in result.output
+
+
+def test_default_set_has_people_partway_through_every_pathway(
+    app: Flask, database: Database, kit: SecurityKit
+) -> None:
+    from casework.notifications.models import Notification
+    from casework.pathways.models import Referral, ReferralEvent
+    from casework.pathways.queries import Clock
+    from casework.tasks.models import Task, TaskState
+
+    _load_default(app)
+    now, today = clock.utcnow(), clock.london_today()
+    with database.reading() as db:
+        referrals = db.scalars(select(Referral)).all()
+        by_pathway = Counter(r.pathway for r in referrals)
+        assert set(by_pathway) == {
+            "required_assessment",
+            "hospital",
+            "domestic_abuse",
+            "prison_release",
+            "general",
+        }
+        ra = [r for r in referrals if r.pathway == "required_assessment"]
+        # Every referral's history went through the engine: one event per stage reached.
+        assert _number(db, select(func.count()).select_from(ReferralEvent)) > len(referrals)
+        # Booked for today and this week, one of them a disputed test.
+        booked = [r for r in ra if r.stage == "booked"]
+        days = sorted(
+            (datetime_of(r.data["appointment_at"]).date() - today).days  # London wall clock
+            for r in booked
+        )
+        assert days[0] == 0
+        assert all(0 <= d <= 7 for d in days)
+        assert sum(1 for r in booked if r.data["disputed"]) == 1
+        # One failure to attend, with its open task for the police.
+        [failed] = [r for r in ra if r.stage == "failed_to_attend"]
+        police_task = db.scalars(
+            select(Task).where(Task.source_id == failed.id, Task.state == TaskState.OPEN)
+        ).one()
+        assert police_task.agency_id == failed.from_agency_id
+        # The Fine Lines funnel, in proportions like the seed's.
+        reached = Counter(
+            e.to_stage
+            for e in db.scalars(
+                select(ReferralEvent).where(ReferralEvent.referral_id.in_([r.id for r in ra]))
+            )
+        )
+        held = reached["attended"]
+        assert 0.35 <= reached["suitable"] / held <= 0.5
+        assert 0.7 <= reached["group_attended"] / reached["suitable"] <= 0.9
+        assert reached["service_taken_up"] >= reached["group_attended"] - 2
+        assert reached["completed"] >= 2
+        assert {"not_suitable", "left_early", "service_taken_up"} <= {r.stage for r in ra}
+        # A DASH of 16: the high-risk alert, an IDVA and a MARAC referral.
+        [dash] = [
+            r for r in referrals if r.pathway == "domestic_abuse" and r.data["dash_score"] == 16
+        ]
+        assert dash.stage == "marac_referred"
+        assert {"idva_allocated", "marac_referred"} <= set(
+            db.scalars(select(ReferralEvent.to_stage).where(ReferralEvent.referral_id == dash.id))
+        )
+        assert (
+            db.scalar(
+                select(func.count())
+                .select_from(PersonAlert)
+                .where(
+                    PersonAlert.person_id == dash.person_id,
+                    PersonAlert.alert_type == "domestic_abuse_high_risk",
+                )
+            )
+            == 1
+        )
+        # Prison release: day 15 of the 21-day clock (at risk), one picked up on day 9.
+        releases = {r.stage: r for r in referrals if r.pathway == "prison_release"}
+        waiting = releases["awaiting_pickup"]
+        assert (today - datetime_of(waiting.data["release_date"]).date()).days == 15
+        task = db.scalars(
+            select(Task).where(Task.source_id == waiting.id, Task.state == TaskState.OPEN)
+        ).one()
+        assert Clock(task.title, task.due_at, task.at_risk_at).state(now) == "at_risk"
+        picked = releases["picked_up"]
+        assert (
+            datetime_of(picked.data["attended_on"]) - datetime_of(picked.data["release_date"])
+        ).days == 9
+        # The treatment service that picked the person up joined the family (an ended
+        # referral alone would no longer let it see them).
+        owen = _user(database, "owen.gatley@northdale.example.org")
+        assert person_access(db, owen, picked.person_id) is not None
+        # Hospital referrals at several stages; a general referral declined, referrer told.
+        assert len({r.stage for r in referrals if r.pathway == "hospital"}) >= 5
+        [declined] = [r for r in referrals if r.pathway == "general" and r.stage == "declined"]
+        assert db.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == declined.created_by_id)
+        )
+
+
+def datetime_of(value: str) -> Any:
+    from datetime import datetime
+
+    return datetime.fromisoformat(value)
