@@ -150,6 +150,9 @@ class TransitionDef(Strict):
     button: str | None = Field(None, max_length=60)
     #: Offered as the quick action on lists (assessors record outcomes in a couple of clicks).
     quick: bool = False
+    #: The acting agency joins the person's professional family (it has taken the person on:
+    #: a referral accepted, service taken up), so it still sees them once the referral ends.
+    joins_family: bool = False
 
     @property
     def starts(self) -> bool:

@@ -334,6 +334,13 @@ def make_transition(
         db, vault, actor, viewer, referral, pathway, transition, step, before, checked, now
     )
     _record(move)
+    if step.joins_family:
+        join_for_referral(
+            db,
+            viewer=viewer,
+            person_id=referral.person_id,
+            role=_JOINING_ROLE.get(viewer.agency_kind, FamilyRole.SUPPORT_WORKER),
+        )
     close_source_tasks(
         db,
         source_id=referral.id,

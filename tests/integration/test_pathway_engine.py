@@ -77,6 +77,24 @@ def test_a_booking_walks_the_main_path_to_completion(build: Builders, ends) -> N
     assert _count(build, AuditEvent, AuditEvent.action.like("referral.%")) == 6
     # The appointment's task was done when the person attended; nothing is left open.
     assert _count(build, Task, Task.source_id == booked.referral_id, Task.state == "open") == 0
+    # Taking up service made the treatment provider part of the professional family: it still
+    # sees the person now that the referral has ended.
+    with build.database.reading() as db:
+        after = person_access(db, build.viewer(assessor), person)
+    assert after is not None
+    assert after.involved
+
+
+def test_an_agency_that_never_took_the_person_on_loses_sight_when_the_referral_ends(
+    build: Builders, ends
+) -> None:
+    custody, assessor = ends
+    person = build.person(custody)
+    booked = build.referral(person, by=custody, to=assessor)
+    build.move(booked.referral_id, "attend", by=assessor)
+    build.move(booked.referral_id, "not_suitable", by=assessor, reason="no_problem_use")
+    with build.database.reading() as db:
+        assert person_access(db, build.viewer(assessor), person) is None
 
 
 def test_illegal_transitions_are_refused_and_write_nothing(build: Builders, ends) -> None:
