@@ -199,8 +199,10 @@ def _required_assessments(plans: _Plans) -> None:
                     )
                 else:
                     up = group - 7
+                    # The key worker is named as the service joins the family (taking up
+                    # service joins it too; joining first names the worker).
+                    steps.append((up, 9 * 60 + 55, Join(priya, "bethan", FamilyRole.KEY_WORKER)))
                     steps.append((up, 10 * 60, Move("bethan", "ra", "take_up_service")))
-                    steps.append((up, 10 * 60 + 5, Join(priya, "bethan", FamilyRole.KEY_WORKER)))
                     if path == "done":
                         steps.append((up - 84, 18 * 60, Move("bethan", "ra", "complete")))
                     elif path == "tl":
