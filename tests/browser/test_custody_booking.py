@@ -1,17 +1,22 @@
-"""A custody officer books a required assessment for a person nobody knows yet, one question
-per page, checks the answers, sees the reference and opens the RA1 notice. Every page is
-checked by axe (``visitor.submit``/``goto`` run the checks); one page also at 390 px."""
+"""Issue 5's end-to-end journey: a custody officer books a required assessment for a person
+nobody knows yet, one question per page, checks the answers, sees the reference and opens the
+RA1 notice; then, on the day, the treatment provider's assessor finds the booking on their day's
+list and records attended → appropriate for Fine Lines → group session attended → service taken
+up → 12-week programme completed. Every page is checked by axe (``visitor.submit``/``goto``
+run the checks); one page also at 390 px."""
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, datetime, time
 
 from playwright.sync_api import expect
 
 from casework.access.roles import Role
 from casework.agencies.models import AgencyKind
+from casework.clock import LONDON
 from casework.workdays import working_days
-from tests.browser.helpers import Visitor, sign_in, title
+from tests.browser.helpers import Visitor, VisitorFactory, sign_in, title
 from tests.conftest import Builders, Clock
 
 PAGE_WIDTH = "document.documentElement.scrollWidth"
@@ -29,11 +34,15 @@ def _continue(visitor: Visitor, shot: str) -> None:
     visitor.submit(visitor.page.get_by_role("button", name="Continue"))
 
 
-def test_custody_officer_books_for_a_new_person(
-    visitor: Visitor, phone: Visitor, build: Builders, frozen_clock: Clock
+def test_custody_books_and_the_assessor_records_fine_lines_to_completion(
+    visitor: Visitor,
+    phone: Visitor,
+    open_visitor: VisitorFactory,
+    build: Builders,
+    frozen_clock: Clock,
 ) -> None:
     police = build.agency("Northdale Police Test", kind=AgencyKind.POLICE)
-    build.agency("Harbour Recovery Test", kind=AgencyKind.TREATMENT)
+    treatment = build.agency("Harbour Recovery Test", kind=AgencyKind.TREATMENT)
     officer = build.user(Role.CUSTODY_OFFICER, agency=police, full_name="Casey Custody")
     page = visitor.page
     sign_in(visitor, officer, frozen_clock)
@@ -79,7 +88,8 @@ def test_custody_officer_books_for_a_new_person(
     visitor.submit(page.get_by_role("button", name="Continue"))
     expect(visitor.error_summary()).to_contain_text("at least 5 working days")
     visitor.screenshot("booking-11-appointment-error")
-    _date(visitor, "Date", working_days().add(today, 6))
+    appointment_day = working_days().add(today, 6)
+    _date(visitor, "Date", appointment_day)
     _continue(visitor, "booking-12-appointment")
     page.get_by_label("Where will the assessment be held?").fill(
         "Harbour Recovery Test, 4 Mill Lane, Northdale"
@@ -121,3 +131,31 @@ def test_custody_officer_books_for_a_new_person(
     expect(page.get_by_role("button", name="Print this notice")).to_be_hidden()
     visitor.screenshot("booking-17-notice-print")
     page.emulate_media(media="screen")
+
+    # On the day: the assessor finds the booking on their list and records the programme.
+    frozen_clock.now = datetime.combine(appointment_day, time(9, 0), tzinfo=LONDON)
+    assessor = build.user(Role.ASSESSOR, agency=treatment, full_name="Ash Assessor")
+    desk = open_visitor()
+    sign_in(desk, assessor, frozen_clock)
+    desk.goto("/referrals/today")
+    card = desk.page.locator(".govuk-summary-card", has_text="Quillfeather, Robin")
+    expect(card).to_contain_text("10:30am")
+    expect(card).to_contain_text(reference)
+    desk.submit(card.get_by_role("button", name=re.compile("^Attended")))
+    expect(desk.banner()).to_contain_text("now at “Attended the initial assessment”")
+    desk.submit(card.get_by_role("link", name=re.compile(reference)))
+    expect(desk.heading()).to_contain_text(reference)
+    for button in (
+        "Appropriate for Fine Lines",
+        "Attended the group session",
+        "Took up service",
+        "Completed the 12-week programme",
+    ):
+        frozen_clock.advance(minutes=5)
+        desk.submit(desk.page.get_by_role("button", name=re.compile("^" + re.escape(button))))
+        expect(desk.banner().first).to_contain_text(f"now at “{button}”")
+    desk.screenshot("booking-18-fine-lines-completed")
+    # Taking up service made the treatment provider part of the professional family: the
+    # completed referral stays in view, with its whole history.
+    desk.submit(desk.page.get_by_role("link", name=re.compile("All referrals for")))
+    expect(desk.page.locator("table")).to_contain_text("Completed the 12-week programme")
