@@ -26,7 +26,7 @@ from casework.agencies.models import Agency
 from casework.clock import LONDON, utcnow
 from casework.pathways.definitions import FieldKind, PathwayDef, TransitionDef
 from casework.pathways.models import Referral, ReferralEvent
-from casework.pathways.rules import Acting, available, sides_of
+from casework.pathways.rules import acting_on, available
 from casework.people.models import Person
 from casework.people.records import open_names
 from casework.security.vault import Vault
@@ -181,14 +181,7 @@ def _summaries(
         if access is None or pathway is None:
             continue
         shown = stage_shown(viewer, access, referral)
-        acting = Acting(
-            sides_of(
-                viewer.agency_id,
-                from_agency_id=referral.from_agency_id,
-                to_agency_id=referral.to_agency_id,
-            ),
-            viewer.roles,
-        )
+        acting = acting_on(viewer.agency_id, viewer.roles, referral)
         offered = (
             [(key, step) for key, step in available(pathway, referral.stage, acting) if step.quick]
             if shown and referral.closed_at is None
@@ -436,14 +429,7 @@ def referral_detail(
         for spec in step.fields
         if spec.name in referral.data
     }
-    acting = Acting(
-        sides_of(
-            viewer.agency_id,
-            from_agency_id=referral.from_agency_id,
-            to_agency_id=referral.to_agency_id,
-        ),
-        viewer.roles,
-    )
+    acting = acting_on(viewer.agency_id, viewer.roles, referral)
     transitions = (
         tuple(available(pathway, referral.stage, acting))
         if referral.closed_at is None and summary.stage_shown

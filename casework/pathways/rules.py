@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from casework.access.roles import Role
 from casework.clock import LONDON, to_london
@@ -68,6 +68,23 @@ def sides_of(
     if agency_id == to_agency_id:
         found.add(Side.RECEIVING)
     return frozenset(found)
+
+
+class HasEnds(Protocol):
+    @property
+    def from_agency_id(self) -> uuid.UUID: ...
+    @property
+    def to_agency_id(self) -> uuid.UUID: ...
+
+
+def acting_on(agency_id: uuid.UUID, roles: frozenset[Role], referral: HasEnds) -> Acting:
+    """Who a user of ``agency_id`` with ``roles`` is on this referral."""
+    return Acting(
+        sides_of(
+            agency_id, from_agency_id=referral.from_agency_id, to_agency_id=referral.to_agency_id
+        ),
+        roles,
+    )
 
 
 def may_make(transition: TransitionDef, acting: Acting) -> bool:

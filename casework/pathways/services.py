@@ -39,17 +39,16 @@ from casework.notifications.services import notify
 from casework.pathways.definitions import PathwayDef, Side, StageDef, TransitionDef
 from casework.pathways.models import Referral, ReferralEvent
 from casework.pathways.rules import (
-    Acting,
     TransitionInvalid,
     TransitionRefused,
     Values,
+    acting_on,
     age_on,
     check_move,
     due_of,
     effects_of,
     new_reference,
     parse_values,
-    sides_of,
     task_due,
 )
 from casework.people.codes import FamilyRole, TimelineKind
@@ -250,17 +249,6 @@ def _unique_reference(db: Session, pathway: PathwayDef, year: int) -> str:
 # --- moving ---------------------------------------------------------------------------------
 
 
-def acting_on(viewer: Viewer, referral: Referral) -> Acting:
-    return Acting(
-        sides_of(
-            viewer.agency_id,
-            from_agency_id=referral.from_agency_id,
-            to_agency_id=referral.to_agency_id,
-        ),
-        viewer.roles,
-    )
-
-
 def make_transition(
     db: Session,
     vault: Vault,
@@ -302,7 +290,9 @@ def make_transition(
     if expected_version is not None and referral.version != expected_version:
         raise StaleVersion
     try:
-        step = check_move(pathway, referral.stage, transition, acting_on(viewer, referral))
+        step = check_move(
+            pathway, referral.stage, transition, acting_on(viewer.agency_id, viewer.roles, referral)
+        )
     except PermissionError as exc:
         raise NotAllowed(transition) from exc
     checked = parse_values(step, values, known=referral.data, now=now, workdays=workdays)
