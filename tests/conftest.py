@@ -489,8 +489,10 @@ class Builders:
         *,
         by: MadeUser,
         version: int | None = None,
+        at: datetime | None = None,
         **values: object,
     ) -> Outcome:
+        """Make a transition through the real service, at ``at`` (default: now)."""
         with self.database.transaction() as db:
             return pathway_services.make_transition(
                 db,
@@ -502,6 +504,7 @@ class Builders:
                 values=values,
                 expected_version=version,
                 pathways=pathways().by_key,
+                now=at,
             )
 
     def emergency(self, person_id: uuid.UUID, user: MadeUser) -> uuid.UUID:
@@ -526,9 +529,15 @@ class Builders:
         return access
 
 
-def booking_values(now: datetime, *, days_ahead: int = 2, **changes: object) -> dict[str, object]:
-    """A valid required-assessment booking (Europe/London wall clock), with changes."""
+def booking_values(
+    now: datetime, *, days_ahead: int = 2, minutes_ahead: int | None = None, **changes: object
+) -> dict[str, object]:
+    """A valid required-assessment booking (Europe/London wall clock), with changes: at 10:30
+    ``days_ahead`` days from now, or ``minutes_ahead`` minutes from now (attendance can be
+    recorded only once the appointment has come: move the clock past it first)."""
     appointment = clock.to_london(now + timedelta(days=days_ahead)).replace(hour=10, minute=30)
+    if minutes_ahead is not None:
+        appointment = clock.to_london(now + timedelta(minutes=minutes_ahead))
     values: dict[str, object] = {
         "test_result": "cocaine",
         "tested_on": clock.to_london(now).date().isoformat(),

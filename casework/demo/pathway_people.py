@@ -246,7 +246,7 @@ def _required_assessments(plans: _Plans) -> None:
             ),
             (
                 3,
-                12 * 60,
+                17 * 60,  # after the appointment (10:00 to 15:00) and the time waited
                 Move(
                     priya,
                     "ra",

@@ -150,6 +150,9 @@ class TransitionDef(Strict):
     button: str | None = Field(None, max_length=60)
     #: Offered as the quick action on lists (assessors record outcomes in a couple of clicks).
     quick: bool = False
+    #: Not before this recorded date or date and time (attendance, or a failure to attend, is
+    #: recorded only once the appointment has come).
+    not_before: Key | None = None
     #: The acting agency joins the person's professional family (it has taken the person on:
     #: a referral accepted, service taken up), so it still sees them once the referral ends.
     joins_family: bool = False
@@ -338,6 +341,12 @@ def _done_at_problems(
 def _transition_problems(pathway: PathwayDef) -> list[Problem]:
     problems: list[Problem] = []
     stages = pathway.stages
+    dated = {
+        field.name
+        for step in pathway.transitions.values()
+        for field in step.fields
+        if field.kind in (FieldKind.DATE, FieldKind.DATETIME)
+    }
     for key, transition in pathway.transitions.items():
         here: tuple[str | int, ...] = ("transitions", key)
         if transition.to not in stages:
@@ -349,6 +358,10 @@ def _transition_problems(pathway: PathwayDef) -> list[Problem]:
                 problems.append(((*here, "from"), f"stage {stage!r} is an end: nothing leaves it"))
         problems.extend(_field_problems(here, transition))
         problems.extend(_done_at_problems(here, transition, stages))
+        if transition.not_before is not None and transition.not_before not in dated:
+            problems.append(
+                ((*here, "not_before"), f"no date field {transition.not_before!r} in the pathway")
+            )
     return problems
 
 

@@ -113,6 +113,27 @@ def check_move(pathway: PathwayDef, stage: str, key: str, acting: Acting) -> Tra
     return transition
 
 
+def check_timing(transition: TransitionDef, data: Mapping[str, Any], now: datetime) -> None:
+    """Refuse a transition that names a moment it cannot come before (``not_before``): an
+    attendance, or a failure to attend, before the appointment. Raises
+    :class:`TransitionRefused`."""
+    if transition.not_before is None:
+        return
+    value = data.get(transition.not_before)
+    if not isinstance(value, str) or not value:
+        return
+    if "T" in value:
+        moment = parse_datetime(value)
+        shown = moment.strftime("%-I:%M%p on %-d %B %Y").replace("AM", "am").replace("PM", "pm")
+    else:
+        moment = datetime.combine(date.fromisoformat(value), time(0, 0), tzinfo=LONDON)
+        shown = moment.strftime("%-d %B %Y")
+    if now < moment:
+        raise TransitionRefused(
+            f"“{transition.label}” can be recorded from the time it is about: {shown}"
+        )
+
+
 # --- values -----------------------------------------------------------------------------------
 
 

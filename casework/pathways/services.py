@@ -45,6 +45,7 @@ from casework.pathways.rules import (
     acting_on,
     age_on,
     check_move,
+    check_timing,
     due_of,
     effects_of,
     new_reference,
@@ -295,6 +296,7 @@ def make_transition(
         )
     except PermissionError as exc:
         raise NotAllowed(transition) from exc
+    check_timing(step, referral.data, now)
     checked = parse_values(step, values, known=referral.data, now=now, workdays=workdays)
     before, version = referral.stage, referral.version
     stage = pathway.stages[step.to]
@@ -521,7 +523,7 @@ def _after(move: _Move, workdays: WorkingDays) -> tuple[str, ...]:
                 db, actor, viewer, person_id=referral.person_id, alert=effect.alert, now=now
             )
         if effect.notify_referrer:
-            _tell_referrer(db, referral, pathway, stage)
+            _tell_referrer(db, referral, pathway, stage, _reasons(step, checked.plain))
         if effect.prompt:
             prompts.append(effect.prompt)
     return tuple(prompts)
@@ -578,15 +580,30 @@ def _raise_alert(
     )
 
 
-def _tell_referrer(db: Session, referral: Referral, pathway: PathwayDef, stage: StageDef) -> None:
-    """The person who made the referral is told at once (declines must never vanish)."""
+def _reasons(step: TransitionDef, plain: Mapping[str, Any]) -> str:
+    """The labels of the choices a transition recorded (codes from the configuration, never
+    free text or a person's details): "No capacity now"."""
+    labels = [
+        spec.choices[str(plain[spec.name])]
+        for spec in step.fields
+        if spec.choices and str(plain.get(spec.name)) in spec.choices
+    ]
+    return "; ".join(labels)
+
+
+def _tell_referrer(
+    db: Session, referral: Referral, pathway: PathwayDef, stage: StageDef, reasons: str
+) -> None:
+    """The person who made the referral is told at once (declines must never vanish), with the
+    reason chosen; the referral's page (access-checked) says who and the rest."""
     referrer = db.get(User, referral.created_by_id)
     recipients = [referrer.id] if referrer is not None and referrer.active else []
+    said = f"{pathway.name} {referral.reference}: {stage.label.lower()}"
     notify(
         db,
         user_ids=recipients,
         kind="referral.answered",
-        subject=f"{pathway.name}: referral {referral.reference} — {stage.label.lower()}",
+        subject=f"{said} ({reasons})" if reasons else said,
         link=f"/referrals/{referral.id}",
         person_id=referral.person_id,
     )

@@ -7,6 +7,7 @@ page may scroll sideways). Screenshots go to screenshots/ (gitignored)."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from playwright.sync_api import expect
 from casework import clock
 from casework.access.roles import Role
 from casework.agencies.models import AgencyKind
+from casework.clock import LONDON
 from tests.browser.conftest import DESKTOP, PHONE
 from tests.browser.helpers import Visitor, VisitorFactory, sign_in
 from tests.conftest import Builders, Clock, booking_values
@@ -45,6 +47,10 @@ def test_an_assessor_records_a_fine_lines_journey(
     person = build.person(custody, "Robin", "Fairweather")
     values: dict[str, Any] = booking_values(clock.utcnow(), days_ahead=1)
     outcome = build.referral(person, by=custody, to=assessor, **values)
+    # The assessor's day is the appointment's day, just after it (attendance is recorded from
+    # the appointment's time, never before).
+    appointment = datetime.fromisoformat(str(values["appointment_at"])).replace(tzinfo=LONDON)
+    frozen_clock.now = appointment.astimezone(UTC) + timedelta(minutes=10)
 
     visitor = open_visitor(**SCREENS[screen])
     page = visitor.page
@@ -54,7 +60,8 @@ def test_an_assessor_records_a_fine_lines_journey(
         _fits(visitor, screen)
         visitor.screenshot(f"assessor-day-{screen}-{name}")
 
-    visitor.goto("/referrals/today")
+    day_before = (appointment.date() - timedelta(days=1)).isoformat()
+    visitor.goto(f"/referrals/today?day={day_before}")
     expect(page.get_by_text("No bookings with your agency on this day.")).to_be_visible()
     shot("1-today-empty")
     visitor.submit(page.get_by_role("link", name=re.compile("Next day")))
@@ -76,6 +83,7 @@ def test_an_assessor_records_a_fine_lines_journey(
     expect(visitor.heading()).to_contain_text(outcome.reference)
     shot("4-referral")
     for button, stage in (
+        ("Follow-up assessment not required", "Follow-up assessment not required"),
         ("Appropriate for Fine Lines", "Appropriate for Fine Lines"),
         ("Attended the group session", "Attended the group session"),
         ("Took up service", "Took up service"),
@@ -83,7 +91,7 @@ def test_an_assessor_records_a_fine_lines_journey(
         frozen_clock.advance(minutes=2)  # the history in a real order
         visitor.submit(page.get_by_role("button", name=re.compile("^" + re.escape(button))))
         expect(visitor.banner()).to_contain_text(f"now at “{stage}”")
-    expect(page.locator(".moj-timeline__item")).to_have_count(5)
+    expect(page.locator(".moj-timeline__item")).to_have_count(6)
     expect(page.get_by_role("link", name=re.compile("Print notice RA3"))).to_be_visible()
     shot("5-service-taken-up")
 
@@ -117,6 +125,8 @@ def test_failed_to_attend_is_a_short_form(
     person = build.person(custody, "Jo", "Marsh")
     values: dict[str, Any] = booking_values(clock.utcnow(), days_ahead=1)
     build.referral(person, by=custody, to=assessor, **values)
+    appointment = datetime.fromisoformat(str(values["appointment_at"])).replace(tzinfo=LONDON)
+    frozen_clock.now = appointment.astimezone(UTC) + timedelta(minutes=45)
     visitor = open_visitor(**SCREENS[screen])
     page = visitor.page
     sign_in(visitor, assessor, frozen_clock)

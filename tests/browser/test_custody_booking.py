@@ -1,9 +1,9 @@
 """Issue 5's end-to-end journey: a custody officer books a required assessment for a person
 nobody knows yet, one question per page, checks the answers, sees the reference and opens the
 RA1 notice; then, on the day, the treatment provider's assessor finds the booking on their day's
-list and records attended → appropriate for Fine Lines → group session attended → service taken
-up → 12-week programme completed. Every page is checked by axe (``visitor.submit``/``goto``
-run the checks); one page also at 390 px."""
+list and records attended → follow-up not required (RA5) → appropriate for Fine Lines → group
+session attended → service taken up → 12-week programme completed. Every page is checked by
+axe (``visitor.submit``/``goto`` run the checks); one page also at 390 px."""
 
 from __future__ import annotations
 
@@ -133,7 +133,7 @@ def test_custody_books_and_the_assessor_records_fine_lines_to_completion(
     page.emulate_media(media="screen")
 
     # On the day: the assessor finds the booking on their list and records the programme.
-    frozen_clock.now = datetime.combine(appointment_day, time(9, 0), tzinfo=LONDON)
+    frozen_clock.now = datetime.combine(appointment_day, time(10, 45), tzinfo=LONDON)
     assessor = build.user(Role.ASSESSOR, agency=treatment, full_name="Ash Assessor")
     desk = open_visitor()
     sign_in(desk, assessor, frozen_clock)
@@ -146,6 +146,7 @@ def test_custody_books_and_the_assessor_records_fine_lines_to_completion(
     desk.submit(card.get_by_role("link", name=re.compile(reference)))
     expect(desk.heading()).to_contain_text(reference)
     for button in (
+        "Follow-up assessment not required",
         "Appropriate for Fine Lines",
         "Attended the group session",
         "Took up service",

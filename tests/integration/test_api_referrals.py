@@ -20,7 +20,7 @@ from casework.audit.models import AuditEvent, AuditEventPerson
 from casework.db import Database
 from casework.pathways.models import Referral
 from casework.people.models import Person
-from tests.conftest import Builders, booking_values
+from tests.conftest import Builders, Clock, booking_values
 from tests.integration.api_support import Ends, Token, make_ends, make_token
 
 BOOK = "/api/v1/required-assessments"
@@ -57,7 +57,7 @@ def _problem(response, status: int) -> dict[str, Any]:
 
 
 def test_book_a_new_person_then_walk_transitions(
-    client: FlaskClient, ends: Ends, database: Database
+    client: FlaskClient, ends: Ends, database: Database, frozen_clock: Clock
 ) -> None:
     custody = make_token(database, ends.custody.id)
     response = client.post(BOOK, json=_booking(ends), headers=custody.headers)
@@ -73,6 +73,7 @@ def test_book_a_new_person_then_walk_transitions(
     detail = client.get(url, headers=assessor.headers).get_json()
     assert detail["stage"] == "booked"
     assert "attend" in {t["key"] for t in detail["transitions"]}
+    frozen_clock.advance(days=3)  # attendance is recorded once the appointment has come
     moved = client.post(
         f"{url}/transitions",
         json={"transition": "attend", "version": detail["version"]},

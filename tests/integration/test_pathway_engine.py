@@ -3,6 +3,7 @@ Fine Lines, what is refused and that refusals write nothing, sharing, tasks and 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -36,6 +37,11 @@ def ends(build: Builders) -> tuple[MadeUser, MadeUser]:
     return custody, assessor
 
 
+def _after(outcome: Any, *, days: int = 3) -> Any:
+    """A moment after the default booking's appointment (attendance is recorded from then)."""
+    return clock.utcnow() + timedelta(days=days)
+
+
 def _count(build: Builders, model: Any, *where: Any) -> int:
     with build.database.reading() as db:
         return db.scalar(select(func.count()).select_from(model).where(*where)) or 0
@@ -58,10 +64,21 @@ def test_a_booking_walks_the_main_path_to_completion(build: Builders, ends) -> N
         assert set(kinds) == {BasisKind.LEGAL_OBLIGATION}
     assert _count(build, Task, Task.source_id == booked.referral_id, Task.state == "open") == 1
 
-    steps = ["attend", "suitable", "attend_group", "take_up_service", "complete"]
+    steps = [
+        "attend",
+        "follow_up_not_needed",
+        "suitable",
+        "attend_group",
+        "take_up_service",
+        "complete",
+    ]
     outcome = booked
+    with pytest.raises(TransitionRefused):  # not before the appointment
+        build.move(booked.referral_id, "attend", by=assessor)
     for step in steps:
-        outcome = build.move(booked.referral_id, step, by=assessor, version=outcome.version)
+        outcome = build.move(
+            booked.referral_id, step, by=assessor, version=outcome.version, at=_after(booked)
+        )
     assert outcome.stage == "completed"
     with build.database.reading() as db:
         referral = db.get_one(Referral, booked.referral_id)
@@ -73,8 +90,8 @@ def test_a_booking_walks_the_main_path_to_completion(build: Builders, ends) -> N
         ).all()
         assert len(events) == 1 + len(steps)
     # Every transition is on the timeline and audited.
-    assert _count(build, TimelineEntry, TimelineEntry.kind == TimelineKind.REFERRAL) == 6
-    assert _count(build, AuditEvent, AuditEvent.action.like("referral.%")) == 6
+    assert _count(build, TimelineEntry, TimelineEntry.kind == TimelineKind.REFERRAL) == 7
+    assert _count(build, AuditEvent, AuditEvent.action.like("referral.%")) == 7
     # The appointment's task was done when the person attended; nothing is left open.
     assert _count(build, Task, Task.source_id == booked.referral_id, Task.state == "open") == 0
     # Taking up service made the treatment provider part of the professional family: it still
@@ -91,8 +108,11 @@ def test_an_agency_that_never_took_the_person_on_loses_sight_when_the_referral_e
     custody, assessor = ends
     person = build.person(custody)
     booked = build.referral(person, by=custody, to=assessor)
-    build.move(booked.referral_id, "attend", by=assessor)
-    build.move(booked.referral_id, "not_suitable", by=assessor, reason="no_problem_use")
+    build.move(booked.referral_id, "attend", by=assessor, at=_after(booked))
+    build.move(booked.referral_id, "follow_up_not_needed", by=assessor, at=_after(booked))
+    build.move(
+        booked.referral_id, "not_suitable", by=assessor, at=_after(booked), reason="no_problem_use"
+    )
     with build.database.reading() as db:
         assert person_access(db, build.viewer(assessor), person) is None
 
@@ -117,13 +137,14 @@ def test_a_stale_version_loses(build: Builders, ends) -> None:
     custody, assessor = ends
     person = build.person(custody)
     booked = build.referral(person, by=custody, to=assessor)
-    build.move(booked.referral_id, "attend", by=assessor, version=booked.version)
+    build.move(booked.referral_id, "attend", by=assessor, version=booked.version, at=_after(booked))
     with pytest.raises((StaleVersion, TransitionRefused)):
         build.move(
             booked.referral_id,
             "fail_to_attend",
             by=assessor,
             version=booked.version,
+            at=_after(booked),
             what_happened="did_not_attend",
             contact_attempts="Called twice",
         )
@@ -195,6 +216,7 @@ def test_failing_to_attend_gives_the_police_a_task(build: Builders, ends) -> Non
         booked.referral_id,
         "fail_to_attend",
         by=assessor,
+        at=_after(booked),
         what_happened="did_not_attend",
         contact_attempts="Called twice and waited 30 minutes",
     )
@@ -206,6 +228,15 @@ def test_failing_to_attend_gives_the_police_a_task(build: Builders, ends) -> Non
         ).all()
     assert [agency for agency, _title in tasks] == [custody.agency_id]
     assert tasks[0].title.startswith("Prepare an evidential statement")
+    # The custody officer who booked it is told at once, with what happened.
+    with build.database.reading() as db:
+        told = db.scalars(
+            select(Notification.subject).where(Notification.user_id == custody.id)
+        ).all()
+    assert told == [
+        f"Required assessment and Fine Lines {booked.reference}: failed to attend or to remain "
+        "(Did not attend)"
+    ]
 
 
 def test_a_general_referral_needs_consent_and_a_decline_tells_the_referrer(

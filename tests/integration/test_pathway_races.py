@@ -9,6 +9,7 @@ from __future__ import annotations
 import multiprocessing
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from multiprocessing.connection import Connection
 
 from sqlalchemy import func, select
@@ -16,6 +17,7 @@ from sqlalchemy import func, select
 from casework.access.roles import Role
 from casework.agencies.models import AgencyKind
 from casework.audit.recorder import SYSTEM, enable_audit
+from casework.clock import utcnow
 from casework.db import Database, StaleVersion
 from casework.pathways import services
 from casework.pathways.definitions import pathways
@@ -48,6 +50,7 @@ def _attempt(
                 values={},
                 expected_version=1 if index % 2 == 0 else None,
                 pathways=pathways().by_key,
+                now=utcnow() + timedelta(days=3),  # after the booking's appointment
             )
     except (StaleVersion, TransitionRefused):
         return "lost"

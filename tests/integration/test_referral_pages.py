@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 import pytest
@@ -20,10 +20,12 @@ from casework import clock
 from casework.access.roles import Role
 from casework.agencies.models import AgencyKind
 from casework.audit.models import AuditEvent, AuditEventPerson
+from casework.clock import LONDON
 from casework.db import Database
 from casework.pathways.models import Referral
 from tests.conftest import (
     Builders,
+    Clock,
     MadeUser,
     booking_values,
     csrf_from,
@@ -56,8 +58,12 @@ class World:
 
 
 @pytest.fixture
-def world(build: Builders) -> World:
-    return World(build)
+def world(build: Builders, frozen_clock: Clock) -> World:
+    made = World(build)
+    # Attendance is recorded once the appointment has come: the tests start just after it.
+    appointment = datetime.fromisoformat(str(made.values["appointment_at"])).replace(tzinfo=LONDON)
+    frozen_clock.now = appointment.astimezone(UTC) + timedelta(minutes=5)
+    return made
 
 
 def _as(app: Flask, user: MadeUser) -> FlaskClient:
@@ -164,7 +170,7 @@ def test_a_button_from_todays_bookings_returns_there(app: Flask, world: World) -
     # An address outside the referral pages is never followed.
     answer = post_form(
         client,
-        f"/referrals/{world.referral}/transitions/suitable",
+        f"/referrals/{world.referral}/transitions/follow_up_not_needed",
         {"version": world.version + 1, "next": "//evil.example/"},
         page=back,
     )
@@ -298,7 +304,10 @@ def test_todays_bookings_list_the_day_with_its_buttons(
     assert f"/referrals/{world.referral}/transitions/fail_to_attend?next=" in html
     _, people = _latest(database, "referrals.bookings_listed", world.assessor)
     assert people == {world.person}
-    assert world.reference not in client.get("/referrals/today").get_data(as_text=True)
+    other_day = (date.fromisoformat(day) - timedelta(days=1)).isoformat()
+    assert world.reference not in client.get(f"/referrals/today?day={other_day}").get_data(
+        as_text=True
+    )
     assert world.reference not in (
         _as(app, world.stranger).get(f"/referrals/today?day={day}").get_data(as_text=True)
     )
@@ -368,5 +377,5 @@ def test_making_a_referral_needs_consent_and_a_decline_tells_the_referrer(
     assert declined.status_code == 302
 
     page = client.get("/notifications").get_data(as_text=True)
-    assert f"referral {reference}" in page
+    assert reference in page
     assert re.search(r'moj-notification-badge">1<', page), "the unread count in the menu"
