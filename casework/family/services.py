@@ -95,7 +95,12 @@ def add_involvement(
 
 
 def join_for_referral(
-    db: Session, *, viewer: Viewer, person_id: uuid.UUID, role: FamilyRole
+    db: Session,
+    *,
+    viewer: Viewer,
+    person_id: uuid.UUID,
+    role: FamilyRole,
+    worker_id: uuid.UUID | None = None,
 ) -> bool:
     """The viewer's agency joins the family because it is making a referral (a custody booking
     for a person another agency already knows: DECISIONS §3, "creating A's first
@@ -114,7 +119,7 @@ def join_for_referral(
             id=uuid.uuid4(),
             person_id=person_id,
             agency_id=viewer.agency_id,
-            worker_id=None,
+            worker_id=worker_id,
             role=role,
             is_lead=False,
             started_on=london_today(),

@@ -327,11 +327,14 @@ def make_transition(
     )
     _record(move)
     if step.joins_family:
+        # The user who took the person on is their named worker until the agency says otherwise
+        # (so the person is on someone's caseload from the start).
         join_for_referral(
             db,
             viewer=viewer,
             person_id=referral.person_id,
             role=_JOINING_ROLE.get(viewer.agency_kind, FamilyRole.SUPPORT_WORKER),
+            worker_id=viewer.user_id,
         )
     close_source_tasks(
         db,

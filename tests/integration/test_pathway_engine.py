@@ -17,6 +17,7 @@ from casework.audit.models import AuditEvent
 from casework.audit.recorder import SYSTEM
 from casework.consent.models import BasisKind, SharingBasis
 from casework.db import StaleVersion
+from casework.family.models import Involvement
 from casework.notifications.models import Notification
 from casework.pathways.models import Referral, ReferralEvent
 from casework.pathways.rules import TransitionInvalid, TransitionRefused
@@ -100,6 +101,13 @@ def test_a_booking_walks_the_main_path_to_completion(build: Builders, ends) -> N
         after = person_access(db, build.viewer(assessor), person)
     assert after is not None
     assert after.involved
+    with build.database.reading() as db:
+        workers = db.scalars(
+            select(Involvement.worker_id).where(
+                Involvement.person_id == person, Involvement.agency_id == assessor.agency_id
+            )
+        ).all()
+    assert workers == [assessor.id]  # on the caseload of whoever took the person on
 
 
 def test_an_agency_that_never_took_the_person_on_loses_sight_when_the_referral_ends(
