@@ -332,7 +332,7 @@ def test_making_a_referral_needs_consent_and_a_decline_tells_the_referrer(
     )
     person = build.person(worker, "Sam", "Rowe")
     client = _as(app, worker)
-    url = f"/people/{person}/referrals/new"
+    url = f"/people/{person}/referrals/new?pathway=general"
     form: dict[str, object] = {
         "to_agency": str(housing.agency_id),
         "reason": "housing",
@@ -370,3 +370,53 @@ def test_making_a_referral_needs_consent_and_a_decline_tells_the_referrer(
     page = client.get("/notifications").get_data(as_text=True)
     assert f"referral {reference}" in page
     assert re.search(r'moj-notification-badge">1<', page), "the unread count in the menu"
+
+
+def test_make_a_referral_offers_the_pathways_of_the_agencys_kind(
+    app: Flask, build: Builders, database: Database
+) -> None:
+    nurse = build.user(
+        Role.WORKER, agency=build.agency("Northdale General", kind=AgencyKind.HEALTH)
+    )
+    treatment = build.user(Role.WORKER, agency=build.agency("Harbour Treatment"))
+    build.agency("Council Housing", kind=AgencyKind.HOUSING)
+    person = build.person(nurse, "Alex", "Ward")
+    client = _as(app, nurse)
+    url = f"/people/{person}/referrals/new"
+
+    html = client.get(url).get_data(as_text=True)
+    assert "Hospital on-ward referral" in html
+    assert "Domestic abuse referral (DASH)" in html
+    assert "Required assessment" not in html, "custody books through its own journey"
+    assert 'value="hospital"' in html
+    assert "Select the kind of referral" in client.get(f"{url}?pathway=nope").get_data(as_text=True)
+
+    html = client.get(f"{url}?pathway=hospital").get_data(as_text=True)
+    assert "Which ward is the person on?" in html
+    assert "Harbour Treatment" in html
+    assert "Council Housing" not in html, "only agencies of the pathway's receiving kinds"
+
+    # Every problem at once: the agency and the fields.
+    html = post_form(client, url, {"pathway": "hospital"}).get_data(as_text=True)
+    assert _error_on(html, "to_agency") == "Select the agency to refer to"
+    assert _error_on(html, "ward")
+    assert _error_on(html, "need")
+
+    build.consent(person, by=nurse, to=treatment)
+    today = clock.london_today()
+    made = post_form(
+        client,
+        url,
+        {
+            "pathway": "hospital",
+            "to_agency": str(treatment.agency_id),
+            "ward": "gastro",
+            "admitted_on": [str(today.day), str(today.month), str(today.year)],
+            "need": "alcohol",
+        },
+    )
+    assert made.status_code == 302
+    with database.reading() as db:
+        assert db.scalars(select(Referral.pathway).where(Referral.person_id == person)).all() == [
+            "hospital"
+        ]
