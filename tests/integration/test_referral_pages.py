@@ -212,6 +212,9 @@ def test_a_date_and_time_field_reports_a_bad_time_on_the_time_box(
         "place": "Harbour Recovery, 4 Mill Lane",
         "reason": "provider",
     }
+    page = client.get(url).get_data(as_text=True)
+    assert 'Time<span class="govuk-visually-hidden"> – ' in page, "real markup, not escaped"
+    assert "&lt;span" not in page
     html = post_form(client, url, form).get_data(as_text=True)
     assert _error_on(html, "appointment_at_time") == "Enter a real time, like 9:30am or 14:15"
     form["appointment_at_time"] = "2:15pm"
