@@ -82,6 +82,8 @@ class Clock:
     title: str
     due_at: datetime
     at_risk_at: datetime | None
+    #: Set when the task is another agency's (the other end of the referral): its name.
+    agency: str | None = None
 
     def state(self, now: datetime) -> str:
         if self.due_at < now:
@@ -145,19 +147,29 @@ def _base() -> Select[Referral, str, str, bytes]:
     )
 
 
-def _clocks(db: Session, referral_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Clock]:
-    """The next open deadline of each referral."""
+def _clocks(
+    db: Session, referral_ids: Sequence[uuid.UUID], agency_id: uuid.UUID
+) -> dict[uuid.UUID, Clock]:
+    """The next open deadline of each referral for the viewer's agency (``agency_id``). Only
+    where the agency has none open: the other agency's next one, with that agency's name, so
+    that a referrer still sees the receiving side's clock (and an assessor never sees the
+    police's task as if it were theirs)."""
     if not referral_ids:
         return {}
     rows = db.execute(
-        select(Task.source_id, Task.title, Task.due_at, Task.at_risk_at)
+        select(
+            Task.source_id, Task.agency_id, Agency.name, Task.title, Task.due_at, Task.at_risk_at
+        )
+        .join(Agency, Agency.id == Task.agency_id)
         .where(Task.source_id.in_(referral_ids), Task.state == TaskState.OPEN)
-        .order_by(Task.due_at)
-    )
+        .order_by(Task.due_at, Task.id)
+    ).all()
     found: dict[uuid.UUID, Clock] = {}
-    for source_id, title, due_at, at_risk_at in rows:
-        if source_id is not None and source_id not in found:
-            found[source_id] = Clock(title, due_at, at_risk_at)
+    for mine in (True, False):
+        for source_id, task_agency, name, title, due_at, at_risk_at in rows:
+            if source_id is None or source_id in found or (task_agency == agency_id) != mine:
+                continue
+            found[source_id] = Clock(title, due_at, at_risk_at, None if mine else name)
     return found
 
 
@@ -171,7 +183,7 @@ def _summaries(
     now: datetime,
 ) -> list[ReferralSummary]:
     people = accesses(db, viewer, [row.Referral.person_id for row in rows], now=now)
-    clocks = _clocks(db, [row.Referral.id for row in rows])
+    clocks = _clocks(db, [row.Referral.id for row in rows], viewer.agency_id)
     vault.prefetch(people)
     found: list[ReferralSummary] = []
     for row in rows:
@@ -437,9 +449,10 @@ def referral_detail(
     )
     tasks = (
         tuple(
-            Clock(title, due_at, at_risk_at)
-            for title, due_at, at_risk_at in db.execute(
-                select(Task.title, Task.due_at, Task.at_risk_at)
+            Clock(title, due_at, at_risk_at, None if agency_id == viewer.agency_id else name)
+            for title, due_at, at_risk_at, agency_id, name in db.execute(
+                select(Task.title, Task.due_at, Task.at_risk_at, Task.agency_id, Agency.name)
+                .join(Agency, Agency.id == Task.agency_id)
                 .where(Task.source_id == referral.id, Task.state == TaskState.OPEN)
                 .order_by(Task.due_at)
             )

@@ -213,7 +213,7 @@ def test_a_date_and_time_field_reports_a_bad_time_on_the_time_box(
         "reason": "provider",
     }
     page = client.get(url).get_data(as_text=True)
-    assert 'Time<span class="govuk-visually-hidden"> – ' in page, "real markup, not escaped"
+    assert 'Time<span class="govuk-visually-hidden"> ' in page, "real markup, not escaped"
     assert "&lt;span" not in page
     html = post_form(client, url, form).get_data(as_text=True)
     assert _error_on(html, "appointment_at_time") == "Enter a real time, like 9:30am or 14:15"
@@ -423,3 +423,19 @@ def test_make_a_referral_offers_the_pathways_of_the_agencys_kind(
         assert db.scalars(select(Referral.pathway).where(Referral.person_id == person)).all() == [
             "hospital"
         ]
+
+
+def test_the_clock_is_my_agencys_task_else_the_other_agencys_named(
+    app: Flask, world: World, build: Builders
+) -> None:
+    build.move(
+        world.referral,
+        "fail_to_attend",
+        by=world.assessor,
+        what_happened="did_not_attend",
+        contact_attempts="Called twice, no answer",
+    )
+    sent = _as(app, world.custody).get("/referrals?show=sent").get_data(as_text=True)
+    assert 'margin-bottom-0">Prepare an evidential statement' in sent, "the police's own task"
+    waiting = _as(app, world.assessor).get("/referrals").get_data(as_text=True)
+    assert "Northgate Police: Prepare an evidential statement" in waiting, "named as theirs"
