@@ -35,6 +35,8 @@ from casework.users.models import User
 
 #: What a stage is shown as to someone who may not read its category.
 HIDDEN_STAGE = "In progress (not shared with you)"
+#: ... and once the referral has ended (that it ended is not hidden: ``closed_at`` is shown).
+HIDDEN_ENDED = "Ended"
 
 
 def readable_referrals() -> ColumnElement[bool]:
@@ -212,7 +214,13 @@ def _summaries(
                 pathway=referral.pathway,
                 pathway_name=pathway.name,
                 stage=referral.stage,
-                stage_label=pathway.label_of(referral.stage) if shown else HIDDEN_STAGE,
+                stage_label=(
+                    pathway.label_of(referral.stage)
+                    if shown
+                    else HIDDEN_STAGE
+                    if referral.closed_at is None
+                    else HIDDEN_ENDED
+                ),
                 stage_shown=shown,
                 from_agency=row.from_name,
                 to_agency=row.to_name,

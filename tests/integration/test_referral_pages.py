@@ -439,3 +439,18 @@ def test_the_clock_is_my_agencys_task_else_the_other_agencys_named(
     assert 'margin-bottom-0">Prepare an evidential statement' in sent, "the police's own task"
     waiting = _as(app, world.assessor).get("/referrals").get_data(as_text=True)
     assert "Northgate Police: Prepare an evidential statement" in waiting, "named as theirs"
+
+
+def test_an_ended_referral_whose_stage_is_not_shared_says_ended(
+    app: Flask, world: World, build: Builders
+) -> None:
+    build.move(world.referral, "attend", by=world.assessor)
+    build.move(world.referral, "follow_up_not_needed", by=world.assessor)
+    build.move(world.referral, "not_suitable", by=world.assessor, reason="declined")
+    client = _as(app, world.custody)
+    html = client.get(f"/referrals/{world.referral}").get_data(as_text=True)
+    assert "Not appropriate for Fine Lines" not in html, "the stage stays hidden"
+    assert "In progress (not shared with you)" not in html
+    assert re.search(r'Stage</dt><dd class="govuk-summary-list__value"><span[^>]*>Ended ', html)
+    listed = client.get(f"/people/{world.person}/referrals").get_data(as_text=True)
+    assert "In progress (not shared with you)" not in listed
