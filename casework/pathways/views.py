@@ -25,6 +25,7 @@ from casework.pathways.forms import QuickTransitionForm, referral_form, transiti
 from casework.pathways.queries import ReferralDetail, ReferralSummary
 from casework.pathways.rules import TransitionInvalid, TransitionRefused, parse_values
 from casework.people.services import PersonError
+from casework.tasks import queries as task_queries
 from casework.web import context
 from casework.web.audit import audit_read, audit_refusal
 from casework.web.case import person_page
@@ -101,6 +102,38 @@ def index() -> ResponseReturnValue:
         page=page,
         more=len(found) > PER_PAGE,
         show_today=bool(context.viewer().roles & DAY_ROLES),
+        task_count=task_queries.count_open(context.db(), context.viewer()),
+        now=utcnow(),
+    )
+
+
+@bp.route("/referrals/tasks")
+@access(CASE_WORK)
+def tasks() -> ResponseReturnValue:
+    """The open tasks assigned to my agency, soonest due first."""
+    viewer = context.viewer()
+    page = _page()
+    found = task_queries.open_tasks(
+        context.db(),
+        context.vault(),
+        viewer,
+        limit=PER_PAGE + 1,
+        offset=(page - 1) * PER_PAGE,
+    )
+    shown = found[:PER_PAGE]
+    audit_read(
+        "tasks.listed",
+        people=[item.person_id for item in shown if item.person_id is not None],
+        categories={Category.IDENTITY},
+        details={"tasks": [str(item.id) for item in shown], "page": page},
+    )
+    return render_template(
+        "pathways/tasks.html",
+        tasks=shown,
+        page=page,
+        more=len(found) > PER_PAGE,
+        show_today=bool(viewer.roles & DAY_ROLES),
+        task_count=task_queries.count_open(context.db(), viewer),
         now=utcnow(),
     )
 

@@ -454,3 +454,29 @@ def test_an_ended_referral_whose_stage_is_not_shared_says_ended(
     assert re.search(r'Stage</dt><dd class="govuk-summary-list__value"><span[^>]*>Ended ', html)
     listed = client.get(f"/people/{world.person}/referrals").get_data(as_text=True)
     assert "In progress (not shared with you)" not in listed
+
+
+def test_the_tasks_tab_lists_my_agencys_open_tasks_and_is_audited(
+    app: Flask, world: World, build: Builders, database: Database
+) -> None:
+    build.move(
+        world.referral,
+        "fail_to_attend",
+        by=world.assessor,
+        what_happened="did_not_attend",
+        contact_attempts="Called twice, no answer",
+    )
+    client = _as(app, world.custody)
+    html = client.get("/referrals/tasks").get_data(as_text=True)
+    assert "Prepare an evidential statement for failing to attend" in html
+    assert "Fairweather, Robin" in html
+    assert f'href="/referrals/{world.referral}"' in html
+    assert re.search(r"Tasks <span[^>]*>1<", html), "the count on the tab"
+    details, people = _latest(database, "tasks.listed", world.custody)
+    assert people == {world.person}
+    assert len(details["tasks"]) == 1
+
+    # The assessor's agency has no open task here: the police's is not on its list.
+    other = _as(app, world.assessor).get("/referrals/tasks").get_data(as_text=True)
+    assert "Prepare an evidential statement" not in other
+    assert "Your agency has no open tasks." in other
