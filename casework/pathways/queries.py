@@ -295,6 +295,40 @@ def london_day(day: date) -> tuple[datetime, datetime]:
     return start, datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=LONDON)
 
 
+def _appointments_on(viewer: Viewer, day: date) -> Any:
+    """Each referral's earliest appointment with the viewer's agency on ``day``."""
+    start, end = london_day(day)
+    return (
+        select(Task.source_id, func.min(Task.due_at).label("due_at"))
+        .where(
+            Task.agency_id == viewer.agency_id,
+            Task.state.in_((TaskState.OPEN, TaskState.DONE)),
+            Task.source_key.like("stage:%"),
+            Task.due_at >= start,
+            Task.due_at < end,
+        )
+        .group_by(Task.source_id)
+        .subquery()
+    )
+
+
+def count_bookings_on(
+    db: Session, viewer: Viewer, day: date, *, now: datetime | None = None
+) -> int:
+    """How many referrals :func:`bookings_on` lists for ``day`` (a home page's figure: no
+    names are read)."""
+    if not viewer.works_with_cases:
+        return 0
+    due = _appointments_on(viewer, day)
+    statement = (
+        select(func.count())
+        .select_from(Referral)
+        .join(due, due.c.source_id == Referral.id)
+        .where(Referral.to_agency_id == viewer.agency_id, readable_referrals())
+    )
+    return db.scalar(statement, readable_across_params(viewer, now=now or utcnow())) or 0
+
+
 def bookings_on(
     db: Session,
     vault: Vault,
@@ -311,19 +345,7 @@ def bookings_on(
     if not viewer.works_with_cases:
         return []
     now = now or utcnow()
-    start, end = london_day(day)
-    due = (
-        select(Task.source_id, func.min(Task.due_at).label("due_at"))
-        .where(
-            Task.agency_id == viewer.agency_id,
-            Task.state.in_((TaskState.OPEN, TaskState.DONE)),
-            Task.source_key.like("stage:%"),
-            Task.due_at >= start,
-            Task.due_at < end,
-        )
-        .group_by(Task.source_id)
-        .subquery()
-    )
+    due = _appointments_on(viewer, day)
     statement = (
         _base()
         .add_columns(due.c.due_at.label("appointment_at"))

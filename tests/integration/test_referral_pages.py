@@ -480,3 +480,33 @@ def test_the_tasks_tab_lists_my_agencys_open_tasks_and_is_audited(
     other = _as(app, world.assessor).get("/referrals/tasks").get_data(as_text=True)
     assert "Prepare an evidential statement" not in other
     assert "Your agency has no open tasks." in other
+
+
+# --- home pages ---------------------------------------------------------------------------------
+
+
+def test_home_pages_say_what_is_booked_waiting_and_due(
+    app: Flask, world: World, build: Builders, database: Database
+) -> None:
+    html = _as(app, world.custody).get("/home/custody").get_data(as_text=True)
+    assert world.reference in html, "the custody suite's recent booking"
+    assert "not made any bookings" not in html
+    assert 'href="/referrals/tasks"' in html
+    details, people = _latest(database, "referrals.listed", world.custody)
+    assert people == {world.person}
+    assert details["show"] == "home"
+
+    day = date.fromisoformat(world.values["appointment_at"][:10])
+    html = _as(app, world.assessor).get("/home/assessor").get_data(as_text=True)
+    assert "Referrals waiting for your service: 1" in html
+    assert 'href="/referrals/today"' in html
+    with app.app_context():
+        from casework.pathways import queries
+
+        with database.reading() as db:
+            assert queries.count_bookings_on(db, build.viewer(world.assessor), day) == 1
+
+    worker = build.user(Role.WORKER, agency=build.agency("Quiet Treatment"))
+    html = _as(app, worker).get("/home/worker").get_data(as_text=True)
+    assert "No referrals are waiting for your agency." in html
+    assert "referrals waiting and tasks will appear" not in html
