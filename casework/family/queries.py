@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -328,8 +329,12 @@ def agency_workers(db: Session, agency_id: uuid.UUID) -> list[tuple[uuid.UUID, s
     return [(row.id, row.full_name) for row in rows]
 
 
-def active_agencies(db: Session) -> list[tuple[uuid.UUID, str]]:
-    rows = db.execute(
-        select(Agency.id, Agency.name).where(Agency.active.is_(True)).order_by(Agency.name)
-    ).all()
+def active_agencies(
+    db: Session, *, kinds: Iterable[AgencyKind] | None = None
+) -> list[tuple[uuid.UUID, str]]:
+    """Active agencies by name; only those of ``kinds`` when given."""
+    statement = select(Agency.id, Agency.name).where(Agency.active.is_(True))
+    if kinds is not None:
+        statement = statement.where(Agency.kind.in_(list(kinds)))
+    rows = db.execute(statement.order_by(Agency.name)).all()
     return [(row.id, row.name) for row in rows]

@@ -35,6 +35,8 @@ from casework.users.models import User
 
 #: What a stage is shown as to someone who may not read its category.
 HIDDEN_STAGE = "In progress (not shared with you)"
+#: ... and once the referral has ended (that it ended is not hidden: ``closed_at`` is shown).
+HIDDEN_ENDED = "Ended"
 
 
 def readable_referrals() -> ColumnElement[bool]:
@@ -82,6 +84,8 @@ class Clock:
     title: str
     due_at: datetime
     at_risk_at: datetime | None
+    #: Set when the task is another agency's (the other end of the referral): its name.
+    agency: str | None = None
 
     def state(self, now: datetime) -> str:
         if self.due_at < now:
@@ -145,19 +149,29 @@ def _base() -> Select[Referral, str, str, bytes]:
     )
 
 
-def _clocks(db: Session, referral_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Clock]:
-    """The next open deadline of each referral."""
+def _clocks(
+    db: Session, referral_ids: Sequence[uuid.UUID], agency_id: uuid.UUID
+) -> dict[uuid.UUID, Clock]:
+    """The next open deadline of each referral for the viewer's agency (``agency_id``). Only
+    where the agency has none open: the other agency's next one, with that agency's name, so
+    that a referrer still sees the receiving side's clock (and an assessor never sees the
+    police's task as if it were theirs)."""
     if not referral_ids:
         return {}
     rows = db.execute(
-        select(Task.source_id, Task.title, Task.due_at, Task.at_risk_at)
+        select(
+            Task.source_id, Task.agency_id, Agency.name, Task.title, Task.due_at, Task.at_risk_at
+        )
+        .join(Agency, Agency.id == Task.agency_id)
         .where(Task.source_id.in_(referral_ids), Task.state == TaskState.OPEN)
-        .order_by(Task.due_at)
-    )
+        .order_by(Task.due_at, Task.id)
+    ).all()
     found: dict[uuid.UUID, Clock] = {}
-    for source_id, title, due_at, at_risk_at in rows:
-        if source_id is not None and source_id not in found:
-            found[source_id] = Clock(title, due_at, at_risk_at)
+    for mine in (True, False):
+        for source_id, task_agency, name, title, due_at, at_risk_at in rows:
+            if source_id is None or source_id in found or (task_agency == agency_id) != mine:
+                continue
+            found[source_id] = Clock(title, due_at, at_risk_at, None if mine else name)
     return found
 
 
@@ -171,7 +185,7 @@ def _summaries(
     now: datetime,
 ) -> list[ReferralSummary]:
     people = accesses(db, viewer, [row.Referral.person_id for row in rows], now=now)
-    clocks = _clocks(db, [row.Referral.id for row in rows])
+    clocks = _clocks(db, [row.Referral.id for row in rows], viewer.agency_id)
     vault.prefetch(people)
     found: list[ReferralSummary] = []
     for row in rows:
@@ -200,7 +214,13 @@ def _summaries(
                 pathway=referral.pathway,
                 pathway_name=pathway.name,
                 stage=referral.stage,
-                stage_label=pathway.label_of(referral.stage) if shown else HIDDEN_STAGE,
+                stage_label=(
+                    pathway.label_of(referral.stage)
+                    if shown
+                    else HIDDEN_STAGE
+                    if referral.closed_at is None
+                    else HIDDEN_ENDED
+                ),
                 stage_shown=shown,
                 from_agency=row.from_name,
                 to_agency=row.to_name,
@@ -275,6 +295,40 @@ def london_day(day: date) -> tuple[datetime, datetime]:
     return start, datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=LONDON)
 
 
+def _appointments_on(viewer: Viewer, day: date) -> Any:
+    """Each referral's earliest appointment with the viewer's agency on ``day``."""
+    start, end = london_day(day)
+    return (
+        select(Task.source_id, func.min(Task.due_at).label("due_at"))
+        .where(
+            Task.agency_id == viewer.agency_id,
+            Task.state.in_((TaskState.OPEN, TaskState.DONE)),
+            Task.source_key.like("stage:%"),
+            Task.due_at >= start,
+            Task.due_at < end,
+        )
+        .group_by(Task.source_id)
+        .subquery()
+    )
+
+
+def count_bookings_on(
+    db: Session, viewer: Viewer, day: date, *, now: datetime | None = None
+) -> int:
+    """How many referrals :func:`bookings_on` lists for ``day`` (a home page's figure: no
+    names are read)."""
+    if not viewer.works_with_cases:
+        return 0
+    due = _appointments_on(viewer, day)
+    statement = (
+        select(func.count())
+        .select_from(Referral)
+        .join(due, due.c.source_id == Referral.id)
+        .where(Referral.to_agency_id == viewer.agency_id, readable_referrals())
+    )
+    return db.scalar(statement, readable_across_params(viewer, now=now or utcnow())) or 0
+
+
 def bookings_on(
     db: Session,
     vault: Vault,
@@ -291,19 +345,7 @@ def bookings_on(
     if not viewer.works_with_cases:
         return []
     now = now or utcnow()
-    start, end = london_day(day)
-    due = (
-        select(Task.source_id, func.min(Task.due_at).label("due_at"))
-        .where(
-            Task.agency_id == viewer.agency_id,
-            Task.state.in_((TaskState.OPEN, TaskState.DONE)),
-            Task.source_key.like("stage:%"),
-            Task.due_at >= start,
-            Task.due_at < end,
-        )
-        .group_by(Task.source_id)
-        .subquery()
-    )
+    due = _appointments_on(viewer, day)
     statement = (
         _base()
         .add_columns(due.c.due_at.label("appointment_at"))
@@ -437,9 +479,10 @@ def referral_detail(
     )
     tasks = (
         tuple(
-            Clock(title, due_at, at_risk_at)
-            for title, due_at, at_risk_at in db.execute(
-                select(Task.title, Task.due_at, Task.at_risk_at)
+            Clock(title, due_at, at_risk_at, None if agency_id == viewer.agency_id else name)
+            for title, due_at, at_risk_at, agency_id, name in db.execute(
+                select(Task.title, Task.due_at, Task.at_risk_at, Task.agency_id, Agency.name)
+                .join(Agency, Agency.id == Task.agency_id)
                 .where(Task.source_id == referral.id, Task.state == TaskState.OPEN)
                 .order_by(Task.due_at)
             )

@@ -23,13 +23,15 @@ from casework.pathways import queries, services
 from casework.pathways.definitions import PathwayDef, TransitionDef, pathways
 from casework.pathways.forms import QuickTransitionForm, referral_form, transition_form
 from casework.pathways.queries import ReferralDetail, ReferralSummary
-from casework.pathways.rules import TransitionInvalid, TransitionRefused
+from casework.pathways.rules import TransitionInvalid, TransitionRefused, parse_values
 from casework.people.services import PersonError
+from casework.tasks import queries as task_queries
 from casework.web import context
 from casework.web.audit import audit_read, audit_refusal
 from casework.web.case import person_page
 from casework.web.errors import register_case_errors
 from casework.web.forms import initial_data, show_error, submitted
+from casework.workdays import working_days
 
 bp = Blueprint("pathways", __name__)
 register_case_errors(bp)
@@ -38,8 +40,8 @@ register_case_errors(bp)
 DAY_ROLES = frozenset({Role.WORKER, Role.ASSESSOR, Role.MANAGER})
 DAY_WORK = roles(*DAY_ROLES)
 PER_PAGE = 50
-#: The pathway "Make a referral" on a person's page starts.
-GENERAL = "general"
+#: Custody's pathway: booked through its own journey (``bookings``), never from "Make a referral".
+BOOKED = "required_assessment"
 
 
 def _pathways() -> Mapping[str, PathwayDef]:
@@ -100,6 +102,38 @@ def index() -> ResponseReturnValue:
         page=page,
         more=len(found) > PER_PAGE,
         show_today=bool(context.viewer().roles & DAY_ROLES),
+        task_count=task_queries.count_open(context.db(), context.viewer()),
+        now=utcnow(),
+    )
+
+
+@bp.route("/referrals/tasks")
+@access(CASE_WORK)
+def tasks() -> ResponseReturnValue:
+    """The open tasks assigned to my agency, soonest due first."""
+    viewer = context.viewer()
+    page = _page()
+    found = task_queries.open_tasks(
+        context.db(),
+        context.vault(),
+        viewer,
+        limit=PER_PAGE + 1,
+        offset=(page - 1) * PER_PAGE,
+    )
+    shown = found[:PER_PAGE]
+    audit_read(
+        "tasks.listed",
+        people=[item.person_id for item in shown if item.person_id is not None],
+        categories={Category.IDENTITY},
+        details={"tasks": [str(item.id) for item in shown], "page": page},
+    )
+    return render_template(
+        "pathways/tasks.html",
+        tasks=shown,
+        page=page,
+        more=len(found) > PER_PAGE,
+        show_today=bool(viewer.roles & DAY_ROLES),
+        task_count=task_queries.count_open(context.db(), viewer),
         now=utcnow(),
     )
 
@@ -143,17 +177,11 @@ def person_referrals(person_id: uuid.UUID) -> ResponseReturnValue:
         context.db(), context.vault(), viewer, _pathways(), person_id=person_id, limit=200
     )
     audit_read(None, categories=_categories(found))
-    general = _pathways().get(GENERAL)
-    step = _starting_step(general) if general else None
     return render_template(
         "pathways/person.html",
         header=header,
         referrals=found,
-        may_refer=step is not None
-        and general is not None
-        and viewer.agency_kind in general.referring_kinds
-        and bool(viewer.roles & set(step[1].roles))
-        and header.died_on is None,
+        may_refer=bool(_offered(viewer)) and header.died_on is None,
         now=utcnow(),
     )
 
@@ -163,61 +191,111 @@ def _starting_step(pathway: PathwayDef) -> tuple[str, TransitionDef] | None:
     return starting[0] if starting else None
 
 
+def _offered(viewer: Any) -> list[tuple[PathwayDef, str, TransitionDef]]:
+    """The pathways this viewer may start from "Make a referral": their agency's kind refers on
+    it and one of their roles makes its starting transition. Not custody's booking."""
+    found = []
+    for pathway in pathways().for_referring(viewer.agency_kind):
+        started = _starting_step(pathway)
+        if pathway.key == BOOKED or started is None:
+            continue
+        if viewer.roles & set(started[1].roles):
+            found.append((pathway, *started))
+    return found
+
+
 # --- making a referral --------------------------------------------------------------------------
 
 
 @bp.route("/people/<uuid:person_id>/referrals/new", methods=["GET", "POST"])
 @access(CASE_WORK)
 def new_referral(person_id: uuid.UUID) -> ResponseReturnValue:
+    """First the pathway (when more than one is offered), then its starting step's fields."""
     header = person_page(person_id)
     viewer = context.viewer()
-    pathway = _pathways().get(GENERAL)
-    started = _starting_step(pathway) if pathway else None
-    if pathway is None or started is None:
+    offered = _offered(viewer)
+    if not offered:
         abort(404)
-    key, step = started
+    chosen = request.values.get("pathway", "")
+    if not chosen and len(offered) == 1:
+        chosen = offered[0][0].key
+    found = next((item for item in offered if item[0].key == chosen), None)
+    if found is None:
+        return render_template(
+            "pathways/choose_pathway.html",
+            header=header,
+            offered=offered,
+            error="Select the kind of referral" if "pathway" in request.values else None,
+            page_heading="Make a referral",
+        )
+    pathway, key, step = found
     agencies = {
         str(agency_id): name
-        for agency_id, name in family_queries.active_agencies(context.db())
+        for agency_id, name in family_queries.active_agencies(
+            context.db(), kinds=pathway.receiving_kinds
+        )
         if agency_id != viewer.agency_id
     }
     form = referral_form(step, agencies)(**initial_data())
     consent_needed = False
-    if submitted(form):
+    if request.method == "POST":
+        valid = submitted(form)
         values, problems = form.values()
-        try:
-            if problems:
-                raise TransitionInvalid(problems)
-            outcome = services.start_referral(
-                context.db(),
-                context.vault(),
-                context.actor(),
-                viewer,
-                person_id=person_id,
-                pathway=pathway,
-                transition=key,
-                to_agency_id=_uuid_or_none(form.to_agency.data),
-                values=values,
-                rules=SharingRules.from_settings(context.settings()),
-            )
-        except TransitionInvalid as invalid:
-            _refused_fields(form, invalid.problems, person_id)
-        except PersonError as error:
-            consent_needed = error.field == "to_agency" and "lawful basis" in error.message
-            show_error(form, error)
-        else:
-            flash(f"Referral {outcome.reference} made.", "success")
-            _flash_prompts(outcome.prompts)
-            return redirect(url_for("pathways.view", referral_id=outcome.referral_id))
+        problems = {**_engine_problems(form, step, values), **problems}
+        if valid and problems:
+            _refused_fields(form, problems, person_id)
+        elif problems:
+            form.show_problems(problems)  # the refusal was audited by ``submitted``
+        elif valid:
+            try:
+                outcome = services.start_referral(
+                    context.db(),
+                    context.vault(),
+                    context.actor(),
+                    viewer,
+                    person_id=person_id,
+                    pathway=pathway,
+                    transition=key,
+                    to_agency_id=_uuid_or_none(form.to_agency.data),
+                    values=values,
+                    rules=SharingRules.from_settings(context.settings()),
+                )
+            except TransitionInvalid as invalid:
+                _refused_fields(form, invalid.problems, person_id)
+            except PersonError as error:
+                consent_needed = error.field == "to_agency" and "lawful basis" in error.message
+                show_error(form, error)
+            else:
+                flash(f"Referral {outcome.reference} made.", "success")
+                _flash_prompts(outcome.prompts)
+                return redirect(url_for("pathways.view", referral_id=outcome.referral_id))
     return render_template(
         "pathways/new_referral.html",
         form=form,
         header=header,
         pathway=pathway,
         step=step,
+        choose_again=len(offered) > 1,
         consent_needed=consent_needed,
-        page_heading="Make a referral",
+        page_heading=f"Make a referral: {pathway.name}",
     )
+
+
+def _engine_problems(
+    form: Any, step: TransitionDef, values: Mapping[str, object]
+) -> dict[str, str]:
+    """The engine's checks on the fields, so that one submission reports every problem (with
+    the agency's), not the form's first and then the engine's. Not for a field the form
+    already found wrong."""
+    try:
+        parse_values(step, values, known={}, now=utcnow(), workdays=working_days())
+    except TransitionInvalid as invalid:
+        return {
+            name: message
+            for name, message in invalid.problems.items()
+            if not (name in form and form[name].errors)
+        }
+    return {}
 
 
 def _uuid_or_none(value: object) -> uuid.UUID | None:

@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 from casework.access.roles import Role
 from tests.browser.helpers import Visitor, sign_in, title
 from tests.conftest import Builders, Clock
+from tests.integration.api_support import make_token
 
 
 def test_admin_creates_an_agency_a_team_and_a_user(
@@ -61,9 +62,12 @@ def test_admin_pages_fit_a_phone(phone: Visitor, build: Builders, frozen_clock: 
     for index in range(3):
         build.user(Role.WORKER, agency=agency, team=team, email=f"worker{index}@example.org")
     admin = build.user(Role.ADMIN, agency=agency)
+    custody = build.user(Role.CUSTODY_OFFICER, agency=agency, full_name="Casey Custody-Officer")
+    make_token(build.database, custody.id)
     sign_in(phone, admin, frozen_clock)
     for path in (
         "/account",
+        "/admin/api-tokens/",
         "/admin/users/",
         f"/admin/agencies/{agency.id}",
         f"/admin/agencies/{agency.id}/teams/{team.id}",

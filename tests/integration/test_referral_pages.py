@@ -218,6 +218,9 @@ def test_a_date_and_time_field_reports_a_bad_time_on_the_time_box(
         "place": "Harbour Recovery, 4 Mill Lane",
         "reason": "provider",
     }
+    page = client.get(url).get_data(as_text=True)
+    assert 'Time<span class="govuk-visually-hidden"> ' in page, "real markup, not escaped"
+    assert "&lt;span" not in page
     html = post_form(client, url, form).get_data(as_text=True)
     assert _error_on(html, "appointment_at_time") == "Enter a real time, like 9:30am or 14:15"
     form["appointment_at_time"] = "2:15pm"
@@ -341,7 +344,7 @@ def test_making_a_referral_needs_consent_and_a_decline_tells_the_referrer(
     )
     person = build.person(worker, "Sam", "Rowe")
     client = _as(app, worker)
-    url = f"/people/{person}/referrals/new"
+    url = f"/people/{person}/referrals/new?pathway=general"
     form: dict[str, object] = {
         "to_agency": str(housing.agency_id),
         "reason": "housing",
@@ -379,3 +382,140 @@ def test_making_a_referral_needs_consent_and_a_decline_tells_the_referrer(
     page = client.get("/notifications").get_data(as_text=True)
     assert reference in page
     assert re.search(r'moj-notification-badge">1<', page), "the unread count in the menu"
+
+
+def test_make_a_referral_offers_the_pathways_of_the_agencys_kind(
+    app: Flask, build: Builders, database: Database
+) -> None:
+    nurse = build.user(
+        Role.WORKER, agency=build.agency("Northdale General", kind=AgencyKind.HEALTH)
+    )
+    treatment = build.user(Role.WORKER, agency=build.agency("Harbour Treatment"))
+    build.agency("Council Housing", kind=AgencyKind.HOUSING)
+    person = build.person(nurse, "Alex", "Ward")
+    client = _as(app, nurse)
+    url = f"/people/{person}/referrals/new"
+
+    html = client.get(url).get_data(as_text=True)
+    assert "Hospital on-ward referral" in html
+    assert "Domestic abuse referral (DASH)" in html
+    assert "Required assessment" not in html, "custody books through its own journey"
+    assert 'value="hospital"' in html
+    assert "Select the kind of referral" in client.get(f"{url}?pathway=nope").get_data(as_text=True)
+
+    html = client.get(f"{url}?pathway=hospital").get_data(as_text=True)
+    assert "Which ward is the person on?" in html
+    assert "Harbour Treatment" in html
+    assert "Council Housing" not in html, "only agencies of the pathway's receiving kinds"
+
+    # Every problem at once: the agency and the fields.
+    html = post_form(client, url, {"pathway": "hospital"}).get_data(as_text=True)
+    assert _error_on(html, "to_agency") == "Select the agency to refer to"
+    assert _error_on(html, "ward")
+    assert _error_on(html, "need")
+
+    build.consent(person, by=nurse, to=treatment)
+    today = clock.london_today()
+    made = post_form(
+        client,
+        url,
+        {
+            "pathway": "hospital",
+            "to_agency": str(treatment.agency_id),
+            "ward": "gastro",
+            "admitted_on": [str(today.day), str(today.month), str(today.year)],
+            "need": "alcohol",
+        },
+    )
+    assert made.status_code == 302
+    with database.reading() as db:
+        assert db.scalars(select(Referral.pathway).where(Referral.person_id == person)).all() == [
+            "hospital"
+        ]
+
+
+def test_the_clock_is_my_agencys_task_else_the_other_agencys_named(
+    app: Flask, world: World, build: Builders
+) -> None:
+    build.move(
+        world.referral,
+        "fail_to_attend",
+        by=world.assessor,
+        what_happened="did_not_attend",
+        contact_attempts="Called twice, no answer",
+    )
+    sent = _as(app, world.custody).get("/referrals?show=sent").get_data(as_text=True)
+    assert 'margin-bottom-0">Prepare an evidential statement' in sent, "the police's own task"
+    waiting = _as(app, world.assessor).get("/referrals").get_data(as_text=True)
+    assert "Northgate Police: Prepare an evidential statement" in waiting, "named as theirs"
+
+
+def test_an_ended_referral_whose_stage_is_not_shared_says_ended(
+    app: Flask, world: World, build: Builders
+) -> None:
+    build.move(world.referral, "attend", by=world.assessor)
+    build.move(world.referral, "follow_up_not_needed", by=world.assessor)
+    build.move(world.referral, "not_suitable", by=world.assessor, reason="declined")
+    client = _as(app, world.custody)
+    html = client.get(f"/referrals/{world.referral}").get_data(as_text=True)
+    assert "Not appropriate for Fine Lines" not in html, "the stage stays hidden"
+    assert "In progress (not shared with you)" not in html
+    assert re.search(r'Stage</dt><dd class="govuk-summary-list__value"><span[^>]*>Ended ', html)
+    listed = client.get(f"/people/{world.person}/referrals").get_data(as_text=True)
+    assert "In progress (not shared with you)" not in listed
+
+
+def test_the_tasks_tab_lists_my_agencys_open_tasks_and_is_audited(
+    app: Flask, world: World, build: Builders, database: Database
+) -> None:
+    build.move(
+        world.referral,
+        "fail_to_attend",
+        by=world.assessor,
+        what_happened="did_not_attend",
+        contact_attempts="Called twice, no answer",
+    )
+    client = _as(app, world.custody)
+    html = client.get("/referrals/tasks").get_data(as_text=True)
+    assert "Prepare an evidential statement for failing to attend" in html
+    assert "Fairweather, Robin" in html
+    assert f'href="/referrals/{world.referral}"' in html
+    assert re.search(r"Tasks <span[^>]*>1<", html), "the count on the tab"
+    details, people = _latest(database, "tasks.listed", world.custody)
+    assert people == {world.person}
+    assert len(details["tasks"]) == 1
+
+    # The assessor's agency has no open task here: the police's is not on its list.
+    other = _as(app, world.assessor).get("/referrals/tasks").get_data(as_text=True)
+    assert "Prepare an evidential statement" not in other
+    assert "Your agency has no open tasks." in other
+
+
+# --- home pages ---------------------------------------------------------------------------------
+
+
+def test_home_pages_say_what_is_booked_waiting_and_due(
+    app: Flask, world: World, build: Builders, database: Database
+) -> None:
+    html = _as(app, world.custody).get("/home/custody").get_data(as_text=True)
+    assert world.reference in html, "the custody suite's recent booking"
+    assert "not made any bookings" not in html
+    assert 'href="/referrals/tasks"' in html
+    details, people = _latest(database, "referrals.listed", world.custody)
+    assert people == {world.person}
+    assert details["show"] == "home"
+
+    day = date.fromisoformat(world.values["appointment_at"][:10])
+    html = _as(app, world.assessor).get("/home/assessor").get_data(as_text=True)
+    assert "Referrals waiting for your service: 1" in html
+    assert 'href="/referrals/today"' in html
+    with app.app_context():
+        from casework.pathways import queries
+
+        with database.reading() as db:
+            assert queries.count_bookings_on(db, build.viewer(world.assessor), day) == 1
+
+    worker = build.user(Role.WORKER, agency=build.agency("Quiet Treatment"))
+    html = _as(app, worker).get("/home/worker").get_data(as_text=True)
+    assert "No referrals are waiting for your agency." in html
+    assert "referrals waiting and tasks will appear" not in html

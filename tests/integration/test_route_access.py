@@ -239,6 +239,7 @@ def test_get_requests_never_write_case_data(
                 f"/referrals/{booking}/notices/RA1",
                 "/bookings/new/check",
                 "/referrals?show=sent",
+                "/referrals/tasks",
                 "/referrals/today?day=2026-02-30",
                 f"/referrals/{referral}",
                 f"/referrals/{referral}/transitions/attend",
