@@ -521,7 +521,6 @@ def _general(plans: _Plans) -> None:
                     "refer",
                     {
                         "reason": "support" if to != "imran" else "housing",
-                        "urgent": "no",
                         "summary": "Would like help to stay in recovery.",
                     },
                     "ref",

@@ -348,7 +348,6 @@ def test_making_a_referral_needs_consent_and_a_decline_tells_the_referrer(
     form: dict[str, object] = {
         "to_agency": str(housing.agency_id),
         "reason": "housing",
-        "urgent": "yes",
     }
 
     html = post_form(client, url, {"reason": "housing"}).get_data(as_text=True)
