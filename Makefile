@@ -10,6 +10,7 @@ NODE_STAMP := node_modules/.installed-stamp
 ASSETS := casework/static/dist/build-info.json
 ASSET_SOURCES := $(shell find assets -type f 2>/dev/null) scripts/build-assets.mjs package-lock.json
 HOST ?= 127.0.0.1
+PYTEST_ARGS ?=
 PORT ?= 5000
 
 .PHONY: run test setup assets lint format clean
@@ -19,8 +20,10 @@ run: setup
 	$(BIN)/casework demo-data --if-empty
 	$(BIN)/casework serve --host $(HOST) --port $(PORT)
 
+# PYTEST_ARGS: extra pytest options, e.g. PYTEST_ARGS="-n 2" (parallel; SQLite only: on
+# PostgreSQL the workers would share one database).
 test: setup
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 setup: $(STAMP) $(ASSETS)
 
