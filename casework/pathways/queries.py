@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -543,13 +543,3 @@ def _event_readable(
     if event.category not in viewer.categories:
         return False
     return event.agency_id == viewer.agency_id or event.category in access.shared
-
-
-def people_names(
-    db: Session, vault: Vault, person_ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, str]:
-    ids = list(dict.fromkeys(person_ids))
-    if not ids:
-        return {}
-    rows = db.execute(select(Person.id, Person.names_enc).where(Person.id.in_(ids)))
-    return {pid: open_names(vault, pid, blob).display for pid, blob in rows}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
@@ -405,7 +405,3 @@ def age_on(born: date, day: date) -> int:
 def new_reference(prefix: str, year: int) -> str:
     code = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
     return f"{prefix}-{year}-{code}"
-
-
-def categories_in(pathway: PathwayDef, stages: Iterable[str]) -> frozenset[str]:
-    return frozenset(pathway.stages[stage].category for stage in stages)

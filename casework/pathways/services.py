@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 from casework.access.policy import (
     Viewer,
     covered_for,
-    may_read,
     person_access,
 )
 from casework.agencies.models import Agency, AgencyKind
@@ -38,6 +37,7 @@ from casework.family.services import join_for_referral
 from casework.notifications.services import notify
 from casework.pathways.definitions import PathwayDef, Side, StageDef, TransitionDef
 from casework.pathways.models import Referral, ReferralEvent
+from casework.pathways.queries import may_read_referral
 from casework.pathways.rules import (
     TransitionInvalid,
     TransitionRefused,
@@ -275,16 +275,8 @@ def make_transition(
         raise LookupError(str(referral_id))
     access = person_access(db, viewer, referral.person_id, now=now)
     pathway = pathways.get(referral.pathway)
-    if (
-        access is None
-        or pathway is None
-        or (
-            not may_read(
-                viewer, access, agency_id=referral.from_agency_id, category=referral.category
-            )
-            and referral.to_agency_id != viewer.agency_id
-        )
-    ):
+    # The same rule as the lists (``readable_referrals``): 404 for one the viewer may not read.
+    if pathway is None or access is None or not may_read_referral(viewer, access, referral):
         raise LookupError(str(referral_id))
     if referral.closed_at is not None:
         raise TransitionRefused("This referral has ended: nothing more can be recorded on it")

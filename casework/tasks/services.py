@@ -6,16 +6,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from casework.access.categories import Category
-from casework.access.policy import Viewer
-from casework.audit import recorder
-from casework.audit.recorder import Actor
 from casework.clock import utcnow
-from casework.db import check_version
-from casework.people.services import NotAllowed
 from casework.tasks.models import Task, TaskSource, TaskState
 
 
@@ -82,33 +77,3 @@ def close_source_tasks(
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-def complete_task(
-    db: Session, actor: Actor, viewer: Viewer, *, task_id: uuid.UUID, expected_version: int | None
-) -> None:
-    """Mark a task done by hand (one assigned to the viewer's agency)."""
-    task = db.get(Task, task_id, with_for_update=True)
-    if task is None or task.agency_id != viewer.agency_id:
-        raise LookupError(str(task_id))
-    if task.state is not TaskState.OPEN:
-        raise NotAllowed("task is closed")
-    check_version(task, expected_version)
-    task.state = TaskState.DONE
-    task.closed_at = utcnow()
-    task.closed_by_id = viewer.user_id
-    db.flush()
-    recorder.record(
-        db,
-        actor,
-        "task.done",
-        target_type="person" if task.person_id else None,
-        target_id=task.person_id,
-        details={"task_id": str(task.id), "source": task.source.value},
-    )
-
-
-def open_task_ids(db: Session, source_id: uuid.UUID) -> list[uuid.UUID]:
-    return list(
-        db.scalars(select(Task.id).where(Task.source_id == source_id, Task.state == "open"))
-    )
