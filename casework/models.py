@@ -8,7 +8,8 @@ from casework.consent.models import EmergencyAccess, SharingBasis, SharingBasisC
 from casework.contacts.models import Contact, LatestContact, Note
 from casework.db import Base
 from casework.family.models import Involvement
-from casework.notifications.models import Notification
+from casework.jobs.models import JobRun
+from casework.notifications.models import Notification, OutboxMessage
 from casework.pathways.models import Referral, ReferralEvent
 from casework.people.models import (
     Person,
@@ -18,8 +19,9 @@ from casework.people.models import (
     SearchToken,
     TimelineEntry,
 )
-from casework.tasks.models import Task
+from casework.tasks.models import Reminder, Task
 from casework.users.models import User, UserRole
+from casework.welfare.models import ScheduleEvent, WelfareSchedule
 
 __all__ = [
     "Agency",
@@ -34,16 +36,20 @@ __all__ = [
     "EmergencyAccess",
     "IdempotencyKey",
     "Involvement",
+    "JobRun",
     "LatestContact",
     "LoginAttempt",
     "Note",
     "Notification",
+    "OutboxMessage",
     "Person",
     "PersonAlert",
     "PersonNeed",
     "PersonRevision",
     "Referral",
     "ReferralEvent",
+    "Reminder",
+    "ScheduleEvent",
     "SearchToken",
     "SharingBasis",
     "SharingBasisCategory",
@@ -54,4 +60,5 @@ __all__ = [
     "User",
     "UserRole",
     "UserSession",
+    "WelfareSchedule",
 ]

@@ -101,6 +101,7 @@ class TimelineKind(LabelledEnum):
     HOUSING_CHANGED = "housing_changed"
     DIED = "died"
     REFERRAL = "referral"
+    WELFARE_SCHEDULE = "welfare_schedule"
 
 
 LABELS: dict[StrEnum, str] = {
@@ -166,6 +167,7 @@ LABELS: dict[StrEnum, str] = {
     TimelineKind.HOUSING_CHANGED: "Housing changed",
     TimelineKind.DIED: "Death recorded",
     TimelineKind.REFERRAL: "Referral",
+    TimelineKind.WELFARE_SCHEDULE: "Welfare checks",
 }
 
 

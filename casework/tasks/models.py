@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, text
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casework.access.categories import Category
@@ -24,6 +24,7 @@ from casework.users.models import User
 
 _REFERENCED = (Person, User)
 _OPEN = text("state = 'open'")
+_PENDING = text("state = 'pending'")
 
 
 class TaskSource(StrEnum):
@@ -58,6 +59,14 @@ class Task(IdMixin, VersionedMixin, Base):
         ),
         Index(None, "source_id"),
         Index(None, "person_id", "state"),
+        # A consent or basis gets one review task, however many runners sweep at once.
+        Index(
+            "uq_tasks_consent_review",
+            "source_id",
+            unique=True,
+            sqlite_where=text("source = 'consent_review'"),
+            postgresql_where=text("source = 'consent_review'"),
+        ),
     )
 
     #: What to do, in the words of the configuration (never a person's details).
@@ -82,3 +91,46 @@ class Task(IdMixin, VersionedMixin, Base):
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     closed_at: Mapped[datetime | None]
     closed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    #: The escalation ladder (``config/ladders/<key>.toml``) whose reminders this task has.
+    ladder: Mapped[str | None] = mapped_column(String(40))
+    #: Set by the ladder's "red" step: shown red on the inbox and caseload from then on.
+    red_since: Mapped[datetime | None]
+
+
+class ReminderState(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    #: Not sent: the re-check at send time stopped it (``outcome`` says why).
+    STOPPED = "stopped"
+
+
+class Reminder(IdMixin, Base):
+    """One step of a task's escalation ladder, planned when the task is made.
+
+    A runner claims due rows atomically (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, a
+    conditional update inside ``BEGIN IMMEDIATE`` on SQLite) and writes the step's effects in
+    the same transaction, so a step's effects happen once: a crash rolls back claim and effects
+    together, and the next sweep takes the row again. ``(task_id, step)`` is unique.
+    """
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        UniqueConstraint("task_id", "step"),
+        Index(
+            "ix_reminders_pending_due",
+            "due_at",
+            sqlite_where=_PENDING,
+            postgresql_where=_PENDING,
+        ),
+    )
+
+    task_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tasks.id"))
+    step: Mapped[int]
+    due_at: Mapped[datetime]
+    state: Mapped[ReminderState] = mapped_column(
+        enum_column(ReminderState, "reminder_state"), default=ReminderState.PENDING
+    )
+    #: Which runner took it, when, and what came of it (a code: sent, task_closed, ...).
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    done_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(40))

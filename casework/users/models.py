@@ -38,6 +38,11 @@ class User(IdMixin, TimestampMixin, VersionedMixin, Base):
     #: The last accepted TOTP time-step: a code is accepted once only.
     totp_last_timestep: Mapped[int | None]
     mfa_enrolled_at: Mapped[datetime | None]
+    #: Notification preferences: reminders also go by email and/or SMS (content-free).
+    notify_by_email: Mapped[bool] = mapped_column(default=False, server_default=false())
+    notify_by_sms: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: A work mobile number for SMS (staff contact details, not case data).
+    mobile_number: Mapped[str | None] = mapped_column(String(20))
 
     agency: Mapped[Agency] = relationship(lazy="joined")
     role_rows: Mapped[list[UserRole]] = relationship(
