@@ -5,18 +5,19 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from casework.access.policy import PersonAccess, Viewer, may_manage_family
 from casework.agencies.models import Agency
 from casework.audit.recorder import Actor
-from casework.clock import london_today
+from casework.clock import london_today, utcnow
 from casework.db import check_version
 from casework.family.models import Involvement
 from casework.people.codes import ClosureReason, FamilyRole, TimelineKind, information
 from casework.people.services import NotAllowed, PersonError, add_timeline, record_event
 from casework.users.models import User
+from casework.welfare.records import stop_schedules
 
 
 def _worker_of(db: Session, agency_id: uuid.UUID, worker_id: uuid.UUID | None) -> None:
@@ -253,6 +254,25 @@ def end_involvement(
     was_lead = involvement.is_lead
     involvement.is_lead = False
     db.flush()
+    still_open = db.scalar(
+        select(func.count())
+        .select_from(Involvement)
+        .where(
+            Involvement.person_id == access.person_id,
+            Involvement.agency_id == viewer.agency_id,
+            Involvement.ended_on.is_(None),
+        )
+    )
+    if not still_open:
+        # The agency's case is closed: its welfare checks on the person stop (DECISIONS §1).
+        stop_schedules(
+            db,
+            person_id=access.person_id,
+            agency_id=viewer.agency_id,
+            reason="case_closed",
+            now=utcnow(),
+            actor_id=viewer.user_id,
+        )
     record_event(
         db,
         actor,

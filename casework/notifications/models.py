@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-
 from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, String, text

@@ -13,21 +13,20 @@ a field the transition does not record, ...). Every error names the file and the
 
 from __future__ import annotations
 
-import re
-import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from casework.access.categories import Category
 from casework.access.roles import Role
 from casework.agencies.models import AgencyKind
 from casework.settings import CONFIG_DIR, ConfigurationError
+from casework.tomlfiles import line_for, line_index, load_model
 
 PATHWAYS_DIR = CONFIG_DIR / "pathways"
 #: Stage, transition, field and pathway keys: short lower-case identifiers (they are stored).
@@ -238,58 +237,6 @@ class Pathways:
         return [p for p in self.by_key.values() if kind in p.referring_kinds]
 
 
-_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-_KEY_LINE = re.compile(r"^\s*([A-Za-z0-9_\"'.-]+)\s*=")
-
-
-def _line_index(text: str) -> dict[tuple[str | int, ...], int]:
-    """Where each table and key of a TOML file starts: (path parts) -> line number.
-    Arrays of tables get their index ([[a.b]] the second time is ("a", "b", 1)). Good for the
-    plain TOML these files use (headers, keys, inline arrays and tables)."""
-    where: dict[tuple[str | int, ...], int] = {}
-    counts: dict[tuple[str | int, ...], int] = {}
-    table: tuple[str | int, ...] = ()
-    for number, line in enumerate(text.splitlines(), start=1):
-        header = _HEADER.match(line)
-        if header:
-            parts: tuple[str | int, ...] = tuple(
-                part.strip().strip('"') for part in header.group(2).split(".")
-            )
-            # An array of tables nested in an earlier one: follow the latest index.
-            resolved: list[str | int] = []
-            for part in parts[:-1]:
-                resolved.append(part)
-                index = counts.get(tuple(resolved))
-                if index is not None:
-                    resolved.append(index - 1)
-            resolved.append(parts[-1])
-            table = tuple(resolved)
-            if header.group(1) == "[[":
-                counts[table] = counts.get(table, 0) + 1
-                table = (*table, counts[table] - 1)
-            where.setdefault(table, number)
-            continue
-        key = _KEY_LINE.match(line)
-        if key:
-            path = (*table, *(p.strip('"') for p in key.group(1).split(".")))
-            where.setdefault(path, number)
-    return where
-
-
-def _line_for(index: Mapping[tuple[str | int, ...], int], loc: Sequence[str | int]) -> int:
-    """The line of the deepest part of ``loc`` the file spells out (1 if none)."""
-    parts = tuple("from" if part == "from_" else part for part in loc)
-    for end in range(len(parts), 0, -1):
-        line = index.get(parts[:end])
-        if line is not None:
-            return line
-    return 1
-
-
-def _describe(loc: Sequence[str | int]) -> str:
-    return ".".join(str(part) for part in loc if part != "from_") or "file"
-
-
 Problem = tuple[tuple[str | int, ...], str]
 
 
@@ -408,20 +355,7 @@ def _references(pathway: PathwayDef) -> list[Problem]:
 
 def load_pathway(path: Path, known_alerts: frozenset[str] = frozenset()) -> PathwayDef:
     """Read and check one pathway file."""
-    text = path.read_text(encoding="utf-8")
-    try:
-        raw: dict[str, Any] = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigurationError(f"{path}: {exc}") from exc
-    index = _line_index(text)
-    try:
-        pathway = PathwayDef.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = first["loc"]
-        raise ConfigurationError(
-            f"{path}, line {_line_for(index, loc)}: {_describe(loc)}: {first['msg']}"
-        ) from exc
+    pathway, index = load_model(path, PathwayDef)
     problems = _references(pathway)
     if known_alerts:
         for key, transition in pathway.transitions.items():
@@ -437,7 +371,7 @@ def load_pathway(path: Path, known_alerts: frozenset[str] = frozenset()) -> Path
         problems.append((("key",), f"the file must be named {pathway.key}.toml"))
     if problems:
         loc, message = problems[0]
-        raise ConfigurationError(f"{path}, line {_line_for(index, loc)}: {message}")
+        raise ConfigurationError(f"{path}, line {line_for(index, loc)}: {message}")
     return pathway
 
 
@@ -452,8 +386,8 @@ def load_pathways(
     for path in files:
         pathway = load_pathway(path, known_alerts)
         if pathway.reference_prefix in prefixes:
-            index = _line_index(path.read_text("utf-8"))
-            line = _line_for(index, ("reference_prefix",))
+            index = line_index(path.read_text("utf-8"))
+            line = line_for(index, ("reference_prefix",))
             raise ConfigurationError(
                 f"{path}, line {line}: reference prefix {pathway.reference_prefix!r} is also "
                 f"used by {prefixes[pathway.reference_prefix].name}"

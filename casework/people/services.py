@@ -52,6 +52,7 @@ from casework.people.validation import (
 from casework.security.blind_index import BlindIndex, TokenKind
 from casework.security.vault import Vault
 from casework.tasks.models import Task, TaskState
+from casework.welfare.records import stop_schedules
 
 #: Where earlier versions of a person's identity and contact details are kept.
 REVISIONS = "person_revisions"
@@ -625,6 +626,7 @@ def record_death(
         )
         .execution_options(synchronize_session=False)
     )
+    stop_schedules(db, person_id=person.id, reason="person_died", now=now, actor_id=viewer.user_id)
     db.flush()
     add_timeline(
         db,
