@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from casework.audit.recorder import enable_audit
 from casework.db import Database
 from casework.pathways.definitions import pathways
+from casework.tasks.definitions import check_request_pathways, ladders
 from casework.people.codes import information
 from casework.security.kit import build_kit
 from casework.settings import REPO_ROOT, Settings, load_settings
@@ -71,7 +72,7 @@ def create_app(config: Settings | None = None, *, database: Database | None = No
     # with one line naming the setting or file line, never as a 500 on the first page.
     kit.keystore.check()
     information()
-    pathways()
+    check_request_pathways(ladders(), frozenset(pathways().by_key))
     app.extensions["casework.kit"] = kit
 
     init_lifecycle(app)

@@ -6,7 +6,8 @@ casework users create --email ... --name ... --agency ... --role ...
 casework agencies create --name ... --kind ...
 casework keys status | rotate [--batch-size N] | retire KEK_ID
 casework audit seal [--batch-size N] | verify [--strict]
-casework serve [--host 127.0.0.1] [--port 5000] [--workers 2]
+casework jobs run [--once] | status
+casework serve [--host 127.0.0.1] [--port 5000] [--workers 2] [--no-jobs]
 """
 
 from __future__ import annotations
@@ -569,20 +570,92 @@ def audit_verify(strict: bool) -> None:
         raise click.ClickException(f"{len(report.warnings)} warning(s), and --strict was given")
 
 
+@cli.group("jobs")
+def jobs_group() -> None:
+    """The job runner: reminders, escalation, consent reviews, the outbox, audit sealing."""
+
+
+def _runner() -> Any:
+    from casework.jobs.runner import Runner
+
+    return Runner(current_app.extensions["casework.database"], _kit())
+
+
+@jobs_group.command("run")
+@click.option("--once", is_flag=True, help="Run every sweep once and exit (for cron and tests).")
+@with_appcontext
+def jobs_run(once: bool) -> None:
+    """Run the sweeps: every jobs_sweep_seconds for reminders and the outbox, every
+    jobs_slow_sweep_seconds for the rest, until stopped (SIGTERM or Ctrl+C). Any number of
+    runners may run at once: reminders and messages are claimed row by row."""
+    runner = _runner()
+    if not once:
+        click.echo(f"casework jobs run: runner {runner.name} started (Ctrl+C to stop)")
+        runner.run_forever()
+        return
+    failed = []
+    for outcome in runner.run_once():
+        if outcome.skipped:
+            click.echo(f"{outcome.name}: skipped (another runner holds its lease)")
+        elif outcome.error:
+            failed.append(outcome.name)
+            click.echo(f"{outcome.name}: failed ({outcome.error}); see the log")
+        elif outcome.result is not None:
+            click.echo(f"{outcome.name}: {outcome.result.summary()}")
+    if failed:
+        raise click.ClickException(f"{len(failed)} sweep(s) failed: {', '.join(failed)}")
+
+
+def _ago(moment: Any, now: Any) -> str:
+    if moment is None:
+        return "never"
+    seconds = int((now - moment).total_seconds())
+    return f"{seconds} s ago" if seconds < 120 else f"{seconds // 60} min ago"
+
+
+@jobs_group.command("status")
+@with_appcontext
+def jobs_status() -> None:
+    """Each sweep's last run and lag, and what is waiting."""
+    from casework.clock import utcnow
+    from casework.jobs import queries
+
+    now = utcnow()
+    with current_app.extensions["casework.database"].reading() as db:
+        runs = queries.job_runs(db)
+        figures = queries.queue_figures(db, now)
+    if not runs:
+        click.echo("No sweep has run yet: start `casework jobs run`.")
+    for run in runs:
+        click.echo(
+            f"{run.name:<16} last finished {_ago(run.last_finished_at, now):<12} "
+            f"{run.last_outcome or '-':<7} runs {run.runs:<6} "
+            f"{run.last_error or run.last_summary or ''}"
+        )
+    oldest = (
+        f", the oldest due {_ago(figures.oldest_due_reminder, now)}"
+        if figures.oldest_due_reminder
+        else ""
+    )
+    click.echo(
+        f"Waiting: {figures.reminders_due} reminder(s) due{oldest}; "
+        f"{figures.outbox_queued} message(s) to send; {figures.outbox_failed} failed."
+    )
+
+
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
 @click.option(
-    "--seal-every",
-    default=60,
+    "--jobs/--no-jobs",
+    default=True,
     show_default=True,
-    type=click.IntRange(min=0),
-    help="Also run `casework audit seal --every N` beside the server (0: do not).",
+    help="Also run `casework jobs run` beside the server, in a process of its own.",
 )
-def serve(host: str, port: int, workers: int, seal_every: int) -> None:
-    """Serve Casework with gunicorn (and, until the job runner exists, a sealer of the audit
-    log in a process of its own: never inside the gunicorn workers)."""
+def serve(host: str, port: int, workers: int, jobs: bool) -> None:
+    """Serve Casework with gunicorn and, beside it, the job runner (reminders, escalation,
+    the outbox, audit sealing) in a process of its own: never inside the gunicorn workers."""
     import subprocess
     import sys
 
@@ -598,18 +671,16 @@ def serve(host: str, port: int, workers: int, seal_every: int) -> None:
         def load(self) -> Any:
             return _app()
 
-    sealer = None
-    if seal_every:
-        sealer = subprocess.Popen(  # noqa: S603 - our own command, no user input
-            [sys.executable, "-m", "casework.cli", "audit", "seal", "--every", str(seal_every)]
-        )
+    runner = None
+    if jobs:
+        runner = subprocess.Popen([sys.executable, "-m", "casework.cli", "jobs", "run"])
     click.echo(f"Casework is running at http://{host}:{port}/ (press Ctrl+C to stop)")
     try:
         Server().run()
     finally:
-        if sealer is not None:
-            sealer.terminate()
-            sealer.wait(timeout=10)
+        if runner is not None:
+            runner.terminate()
+            runner.wait(timeout=30)
 
 
 if __name__ == "__main__":

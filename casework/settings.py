@@ -37,6 +37,9 @@ SECRET_NAMES = (
     "CASEWORK_AUDIT_KEY",
 )
 
+#: Where messages outside the app go (``notify_backend``).
+NOTIFY_BACKENDS = ("log", "smtp", "govuk_notify")
+
 #: Values that must never be accepted as a secret in production.
 KNOWN_DEFAULTS = frozenset(
     {"", "changeme", "change-me", "secret", "dev", "development", "test", "default", "insecure"}
@@ -109,6 +112,28 @@ class Settings:
     demo_mode: bool = False
     https: bool = True
     log_level: str = "INFO"
+    #: The job runner: seconds between sweeps of due reminders and the outbox, and between
+    #: the slower sweeps (consent reviews, pathway clocks, sealing the audit log).
+    jobs_sweep_seconds: int = 30
+    jobs_slow_sweep_seconds: int = 300
+    #: Email and SMS (content-free): "log" writes them to the outbox and the log only;
+    #: "smtp" sends email through ``smtp_host``; "govuk_notify" uses GOV.UK Notify.
+    notify_backend: str = "log"
+    #: A message that failed this many times is shown to admins as failed (not retried).
+    outbox_max_attempts: int = 8
+    mail_from: str = "casework@localhost"
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+    smtp_timeout_seconds: int = 10
+    notify_base_url: str = "https://api.notifications.service.gov.uk"
+    notify_email_template_id: str = ""
+    notify_sms_template_id: str = ""
+    #: Secrets for the senders, from the environment only (CASEWORK_SMTP_PASSWORD,
+    #: CASEWORK_NOTIFY_API_KEY): never in config files.
+    smtp_password: str = field(default="", repr=False)
+    notify_api_key: str = field(default="", repr=False)
 
     @property
     def is_production(self) -> bool:
@@ -226,6 +251,13 @@ def _normalise_database_url(url: str) -> str:
     return url
 
 
+#: The senders' secrets: settings read from these environment variables only.
+_SENDER_SECRETS = {
+    "smtp_password": "CASEWORK_SMTP_PASSWORD",
+    "notify_api_key": "CASEWORK_NOTIFY_API_KEY",
+}
+
+
 def load_settings(
     environment: str | None = None,
     env: Mapping[str, str] | None = None,
@@ -264,6 +296,7 @@ def load_settings(
         "keystore_url",
         "previous_keks",
         "previous_audit_keys",
+        *_SENDER_SECRETS,
     }
     unknown = set(values) - known
     if unknown:
@@ -282,6 +315,8 @@ def load_settings(
         kek=keys["CASEWORK_KEK"],
         blind_index_key=keys["CASEWORK_BLIND_INDEX_KEY"],
         audit_key=keys["CASEWORK_AUDIT_KEY"],
+        smtp_password=env.get(_SENDER_SECRETS["smtp_password"], ""),
+        notify_api_key=env.get(_SENDER_SECRETS["notify_api_key"], ""),
         **values,
     )
     if overrides:
@@ -323,9 +358,32 @@ def validate(settings: Settings) -> None:
         ("break_glass_hours", settings.break_glass_hours, 1, 72),
         ("trusted_proxy_hops", settings.trusted_proxy_hops, 0, 5),
         ("audit_seal_delay_seconds", settings.audit_seal_delay_seconds, 1, 86_400),
+        ("jobs_sweep_seconds", settings.jobs_sweep_seconds, 1, 3_600),
+        ("jobs_slow_sweep_seconds", settings.jobs_slow_sweep_seconds, 1, 86_400),
+        ("outbox_max_attempts", settings.outbox_max_attempts, 1, 50),
+        ("smtp_port", settings.smtp_port, 1, 65_535),
+        ("smtp_timeout_seconds", settings.smtp_timeout_seconds, 1, 300),
     ):
         if not low <= value <= high:
             raise ConfigurationError(f"{name} must be between {low} and {high}")
+    _validate_senders(settings)
     materials = [settings.secret_key, settings.kek, settings.blind_index_key, settings.audit_key]
     if len({key.material for key in materials}) != len(materials):
         raise ConfigurationError("CASEWORK_* secrets must all be different keys")
+
+
+def _validate_senders(settings: Settings) -> None:
+    if settings.notify_backend not in NOTIFY_BACKENDS:
+        raise ConfigurationError(f"notify_backend must be one of {', '.join(NOTIFY_BACKENDS)}")
+    if settings.notify_backend == "govuk_notify":
+        if not settings.notify_api_key:
+            raise ConfigurationError(
+                "CASEWORK_NOTIFY_API_KEY must be set when notify_backend is govuk_notify"
+            )
+        if not (settings.notify_email_template_id and settings.notify_sms_template_id):
+            raise ConfigurationError(
+                "notify_email_template_id and notify_sms_template_id must be set when "
+                "notify_backend is govuk_notify"
+            )
+    if settings.notify_backend == "smtp" and not settings.smtp_host:
+        raise ConfigurationError("smtp_host must be set when notify_backend is smtp")

@@ -205,3 +205,14 @@ def load_ladders(directory: Path = LADDERS_DIR) -> Ladders:
 def ladders() -> Ladders:
     """The partnership's escalation ladders, read once per process (checked at start-up)."""
     return load_ladders()
+
+
+def check_request_pathways(found: Ladders, pathway_keys: frozenset[str]) -> None:
+    """Each ladder that requests welfare visits names a pathway that exists."""
+    for ladder in found.all():
+        if ladder.has_welfare_request and ladder.request_pathway not in pathway_keys:
+            path = LADDERS_DIR / f"{ladder.key}.toml"
+            raise ConfigurationError(
+                f"{path}, line 1: request_pathway {ladder.request_pathway!r} is not a pathway "
+                "in config/pathways/"
+            )

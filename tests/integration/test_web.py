@@ -74,7 +74,10 @@ def test_production_sends_hsts_and_secure_host_cookie(
 def test_healthz_does_a_database_round_trip(client: FlaskClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok"}
+    assert response.json == {
+        "status": "ok",
+        "jobs": {"last_sweep_finished_seconds_ago": None, "state": "never_run"},
+    }
 
 
 def test_healthz_says_503_when_the_database_is_unreachable(
