@@ -75,14 +75,14 @@ def agencies_involved(
             select(Involvement.person_id, Involvement.agency_id).where(
                 Involvement.person_id.in_(people), Involvement.ended_on.is_(None)
             )
-        ).tuples()
+        )
     )
     found |= set(
         db.execute(
             select(Referral.person_id, Referral.to_agency_id).where(
                 Referral.person_id.in_(people), Referral.closed_at.is_(None)
             )
-        ).tuples()
+        )
     )
     return {pair for pair in pairs if pair in found}
 
@@ -109,7 +109,7 @@ def recipients(db: Session, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Re
     roles: dict[uuid.UUID, set[Role]] = defaultdict(set)
     for user_id, role in db.execute(
         select(UserRole.user_id, UserRole.role).where(UserRole.user_id.in_(ids))
-    ).tuples():
+    ):
         roles[user_id].add(role)
     rows = db.execute(
         select(
@@ -146,7 +146,7 @@ def team_members(
             select(TeamMembership.team_id, TeamMembership.user_id, TeamMembership.is_manager).where(
                 TeamMembership.team_id.in_(ids)
             )
-        ).tuples():
+        ):
             found[team_id].append((user_id, manager))
     return found
 
@@ -159,7 +159,7 @@ def teams_of_users(db: Session, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID
             select(TeamMembership.user_id, TeamMembership.team_id).where(
                 TeamMembership.user_id.in_(ids)
             )
-        ).tuples():
+        ):
             found[user_id].append(team_id)
     return found
 
@@ -175,7 +175,7 @@ def agency_users_with_roles(
             .join(UserRole, UserRole.user_id == User.id)
             .where(User.agency_id.in_(ids), User.active.is_(True), UserRole.role.in_(list(roles)))
             .distinct()
-        ).tuples():
+        ):
             found[agency_id].append(user_id)
     return found
 
@@ -210,7 +210,7 @@ def queue_figures(db: Session, now: datetime) -> QueueFigures:
                 )
             )
             .group_by(OutboxMessage.state)
-        ).tuples()
+        )
     )
     return QueueFigures(
         reminders_due=int(due[0] or 0),

@@ -295,10 +295,11 @@ def create_schedule(
     """Schedule welfare checks on a person for the viewer's agency; the first check is due at
     the first occurrence from now on."""
     now = now or utcnow()
-    if not may_log_contact(viewer, access) or not access.involved:
+    if viewer.works_with_cases and access.visible:
+        _open_case(db, viewer, access)  # a closed case or a death: said on the form
+    if not may_log_contact(viewer, access):
         raise NotAllowed("welfare")
     ladder = _kind(ladders(), data)
-    _open_case(db, viewer, access)
     _assignment(db, viewer, data)
     due = _first_due(data.recurrence, now, workdays or working_days())
     rule = data.recurrence
