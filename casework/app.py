@@ -10,10 +10,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from casework.audit.recorder import enable_audit
 from casework.db import Database
 from casework.pathways.definitions import pathways
-from casework.tasks.definitions import check_request_pathways, ladders
 from casework.people.codes import information
 from casework.security.kit import build_kit
 from casework.settings import REPO_ROOT, Settings, load_settings
+from casework.tasks.definitions import check_request_pathways, ladders
 from casework.web.errors import init_errors
 from casework.web.gate import init_gate
 from casework.web.lifecycle import init_lifecycle

@@ -82,7 +82,8 @@ def test_a_check_reminds_then_turns_red_then_tells_the_manager_each_once(
     sweep(database, kit)
     assert _subjects(database, worker)[-1] == "A welfare check is overdue"
     red = open_check(database, schedule_id)
-    assert red is not None and red.red_since == frozen_clock.now
+    assert red is not None
+    assert red.red_since == frozen_clock.now
 
     frozen_clock.advance(days=1)
     sweep(database, kit)
@@ -111,7 +112,8 @@ def test_recording_the_check_logs_a_contact_and_makes_the_next_occurrence(
         assert contact.note_revision == 1
         assert db.get_one(Task, first.id).state is TaskState.DONE
     nxt = open_check(database, schedule_id)
-    assert nxt is not None and nxt.due_at == done.next_due_at
+    assert nxt is not None
+    assert nxt.due_at == done.next_due_at
     # The old check's later steps are stopped at send time: nobody is chased for it.
     frozen_clock.advance(days=1)
     sweep(database, kit)
@@ -173,7 +175,7 @@ def test_a_daily_check_at_0130_fires_once_each_day_across_the_clock_change(
 def test_death_stops_every_schedule_and_nothing_more_is_sent(
     build: Builders, database: Database, kit: SecurityKit, frozen_clock: Clock
 ) -> None:
-    worker, manager, person = _team_setup(build)
+    worker, _manager, person = _team_setup(build)
     schedule_id = schedule(build, person, by=worker, at=_at_in(frozen_clock, 30))
     with database.transaction() as db:
         viewer = build.viewer(worker)
@@ -440,9 +442,11 @@ def test_a_schedule_needs_an_open_case_and_an_assignee_of_the_agency(
         at=time(10, 0),
         start=london_today() + timedelta(days=1),
     )
-    with database.transaction() as db, pytest.raises(PersonError, match="a worker or a team"):
-        viewer = build.viewer(worker)
-        welfare.create_schedule(db, SYSTEM, viewer, build._access_of(db, viewer, person), data)
+    viewer = build.viewer(worker)
+    with database.transaction() as db:
+        access = build._access_of(db, viewer, person)
+        with pytest.raises(PersonError, match="a worker or a team"):
+            welfare.create_schedule(db, SYSTEM, viewer, access, data)
 
 
 def test_pause_resume_change_and_end_keep_history_and_move_the_open_check(
@@ -474,7 +478,8 @@ def test_pause_resume_change_and_end_keep_history_and_move_the_open_check(
     stale = version()
     act(welfare.resume_schedule)
     resumed = open_check(database, schedule_id)
-    assert resumed is not None and resumed.due_at == datetime(2026, 6, 10, 9, 0, tzinfo=UTC)
+    assert resumed is not None
+    assert resumed.due_at == datetime(2026, 6, 10, 9, 0, tzinfo=UTC)
     from casework.db import StaleVersion
 
     with pytest.raises(StaleVersion):
