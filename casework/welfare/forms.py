@@ -29,12 +29,12 @@ from wtforms import (
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from casework.contacts.services import NOTE_MAX
+from casework.web.fields import GovDateField, InChoices, parse_time, strip, version_field
 from casework.welfare.labels import DAY_NAMES, PATTERN_LABELS
 from casework.welfare.models import Pattern
 from casework.welfare.queries import Choices
 from casework.welfare.rules import MAX_INTERVAL_DAYS
 from casework.welfare.services import CHECK_OUTCOMES
-from casework.web.fields import GovDateField, InChoices, parse_time, strip, version_field
 
 OUTCOME_HINTS = {
     "seen_well": "You saw them and had no concerns",
@@ -43,7 +43,7 @@ OUTCOME_HINTS = {
     "declined": "They did not want the check",
     "no_answer": "You tried but could not reach them: your manager is told",
 }
-OUTCOME_TEXT = {"no_answer": "Attempted – no contact"}
+OUTCOME_TEXT = {"no_answer": "Attempted \N{EN DASH} no contact"}
 
 
 def _time_of_day(_form: Form, field: Any) -> None:

@@ -193,10 +193,12 @@ def _names_of(db: Session, ids: set[str]) -> dict[str, str]:
     if not wanted:
         return {}
     names: dict[str, str] = {}
-    for model in (User, Team, Agency):
-        label = model.full_name if model is User else model.name  # type: ignore[attr-defined]
-        for found_id, name in db.execute(select(model.id, label).where(model.id.in_(wanted))):
-            names[str(found_id)] = f"{name} (team)" if model is Team else name
+    for found_id, name in db.execute(select(User.id, User.full_name).where(User.id.in_(wanted))):
+        names[str(found_id)] = name
+    for found_id, name in db.execute(select(Team.id, Team.name).where(Team.id.in_(wanted))):
+        names[str(found_id)] = f"{name} (team)"
+    for found_id, name in db.execute(select(Agency.id, Agency.name).where(Agency.id.in_(wanted))):
+        names[str(found_id)] = name
     return names
 
 
@@ -228,8 +230,10 @@ def _history_line(
     title = labels.ACTION_LABELS.get(event.action, event.action)
     if event.action == "changed":
         before, after = details.get("before") or {}, details.get("after") or {}
-        for field_name in sorted(after, key=lambda n: list(labels.FIELD_LABELS).index(n)
-                                 if n in labels.FIELD_LABELS else 99):
+        for field_name in sorted(
+            after,
+            key=lambda n: list(labels.FIELD_LABELS).index(n) if n in labels.FIELD_LABELS else 99,
+        ):
             was = labels.field_value(field_name, str(before.get(field_name, "")), names, kind)
             now = labels.field_value(field_name, str(after.get(field_name, "")), names, kind)
             lines.append(f"{labels.FIELD_LABELS.get(field_name, field_name)}: {was} → {now}")
@@ -272,9 +276,9 @@ def schedule_detail(
     schedule: WelfareSchedule = row.WelfareSchedule
     request_agency = ""
     if schedule.request_agency_id is not None:
-        request_agency = db.scalar(
-            select(Agency.name).where(Agency.id == schedule.request_agency_id)
-        ) or ""
+        request_agency = (
+            db.scalar(select(Agency.name).where(Agency.id == schedule.request_agency_id)) or ""
+        )
     return ScheduleDetail(
         summary=_summary(viewer, row),
         fields=ScheduleFields(

@@ -121,9 +121,7 @@ def new(person_id: uuid.UUID) -> ResponseReturnValue:
             _show(form, error)
         else:
             flash("Welfare checks scheduled.", "success")
-            return redirect(
-                url_for("welfare.detail", person_id=person_id, schedule_id=schedule_id)
-            )
+            return redirect(url_for("welfare.detail", person_id=person_id, schedule_id=schedule_id))
     return render_template(
         "welfare/schedule_form.html",
         form=form,
@@ -202,9 +200,7 @@ def change(person_id: uuid.UUID, schedule_id: uuid.UUID) -> ResponseReturnValue:
             abort(404)
         else:
             flash("Schedule changed.", "success")
-            return redirect(
-                url_for("welfare.detail", person_id=person_id, schedule_id=schedule_id)
-            )
+            return redirect(url_for("welfare.detail", person_id=person_id, schedule_id=schedule_id))
     return render_template(
         "welfare/schedule_form.html",
         form=form,
