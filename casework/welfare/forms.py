@@ -122,6 +122,14 @@ class ScheduleForm(FlaskForm):
     )
     submit = SubmitField("Save schedule", widget=GovSubmitInput())
 
+    def validate_interval_days(self, field: Any) -> None:
+        if self.pattern.data == Pattern.EVERY_N_DAYS.value and field.data is None:
+            raise ValidationError(f"Enter how often, from 1 to {MAX_INTERVAL_DAYS} days")
+
+    def validate_weekdays(self, field: Any) -> None:
+        if self.pattern.data == Pattern.WEEKDAYS.value and not field.data:
+            raise ValidationError("Select at least one day of the week")
+
     def offer(self, choices: Choices) -> None:
         """Fill the choices that depend on the configuration and the viewer's agency."""
         self.kind.choices = {key: label for key, label, _description in choices.kinds}

@@ -109,6 +109,7 @@ def _statement() -> Any:
             _team.name.label("team_name"),
             _open_task.id.label("task_id"),
             _open_task.red_since,
+            _open_task.due_at.label("task_due_at"),
         )
         .join(Agency, Agency.id == WelfareSchedule.agency_id)
         .outerjoin(_assignee, _assignee.id == WelfareSchedule.user_id)
@@ -155,7 +156,8 @@ def _summary(viewer: Viewer, row: Any) -> ScheduleSummary:
         state=schedule.state,
         category=schedule.category,
         version=schedule.version,
-        next_due_at=schedule.next_due_at,
+        # The open check's own due time (the schedule keeps the same value).
+        next_due_at=row.task_due_at or schedule.next_due_at,
         task_id=row.task_id,
         red_since=row.red_since,
         end_reason=schedule.end_reason,
