@@ -119,6 +119,7 @@ def _register_blueprints(app: Flask) -> None:
     from casework.users.views import bp as users_bp
     from casework.web.health import bp as health_bp
     from casework.web.pages import bp as pages_bp
+    from casework.welfare.views import bp as welfare_bp
 
     for blueprint in (
         health_bp,
@@ -136,5 +137,6 @@ def _register_blueprints(app: Flask) -> None:
         bookings_bp,
         pathways_bp,
         notifications_bp,
+        welfare_bp,
     ):
         app.register_blueprint(blueprint)

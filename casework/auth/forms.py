@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
-from wtforms import PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, Length
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovPasswordInput,
+    GovSubmitInput,
+    GovTextInput,
+)
+from wtforms import PasswordField, SelectMultipleField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length, ValidationError
+
+from casework.web.fields import InChoices
 
 
 class SignInForm(FlaskForm):
@@ -61,3 +70,34 @@ class ConfirmForm(FlaskForm):
     """A form with only a button (sign out, sign out everywhere): carries the CSRF token."""
 
     submit = SubmitField("Confirm", widget=GovSubmitInput())
+
+
+def _uk_mobile(_form: Any, field: Any) -> None:
+    from casework.auth.services import normalise_mobile
+
+    if field.data and normalise_mobile(field.data) is None:
+        raise ValidationError("Enter a UK mobile number, like 07700 900123 or +44 7700 900123")
+
+
+class NotificationPreferencesForm(FlaskForm):
+    channels = SelectMultipleField(
+        "How else to tell you",
+        choices={"email": "Also by email", "sms": "Also by text message"},
+        widget=GovCheckboxesInput(),
+        validate_choice=False,
+        validators=[InChoices("Select email, text message or neither", optional=True)],
+    )
+    mobile_number = StringField(
+        "Work mobile number",
+        widget=GovTextInput(),
+        description="For text messages. For example, 07700 900123",
+        validators=[
+            Length(max=20, message="Enter a UK mobile number, like 07700 900123"),
+            _uk_mobile,
+        ],
+    )
+    submit = SubmitField("Save notification settings", widget=GovSubmitInput())
+
+    def validate_mobile_number(self, field: Any) -> None:
+        if "sms" in (self.channels.data or []) and not (field.data or "").strip():
+            raise ValidationError("Enter your work mobile number to get text messages")

@@ -552,3 +552,49 @@ def change_password(
         db, user.id, RevokeReason.PASSWORD_CHANGED, except_session_id=current_session_id
     )
     recorder.record(db, actor, "auth.password.change", target_type="user", target_id=user.id)
+
+
+# --- notification preferences (the account page) -------------------------------------------
+
+
+def normalise_mobile(value: str) -> str | None:
+    """A UK mobile number as +447xxxxxxxxx, or None when it is not one (07xxxxxxxxx or
+    +447xxxxxxxxx, spaces, dashes and brackets ignored)."""
+    digits = "".join(ch for ch in value if ch not in " -()")
+    if digits.startswith("+447") and len(digits) == 13 and digits[1:].isdigit():
+        return digits
+    if digits.startswith("07") and len(digits) == 11 and digits.isdigit():
+        return "+44" + digits[1:]
+    return None
+
+
+def set_notification_preferences(
+    db: Session,
+    actor: Actor,
+    user_id: uuid.UUID,
+    *,
+    by_email: bool,
+    by_sms: bool,
+    mobile_number: str,
+) -> None:
+    """Whether in-app notifications are also sent by email and text message, and the work
+    mobile number texts go to. Messages outside the app never carry names or case details."""
+    mobile = normalise_mobile(mobile_number) if mobile_number else None
+    if mobile_number and mobile is None:
+        raise ValueError("mobile_number")
+    if by_sms and mobile is None:
+        raise ValueError("mobile_number")
+    db.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(notify_by_email=by_email, notify_by_sms=by_sms, mobile_number=mobile)
+        .execution_options(synchronize_session=False)
+    )
+    recorder.record(
+        db,
+        actor,
+        "account.notifications_changed",
+        target_type="user",
+        target_id=user_id,
+        details={"email": by_email, "sms": by_sms, "mobile_set": mobile is not None},
+    )

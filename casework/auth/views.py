@@ -24,7 +24,13 @@ from flask_login import current_user, login_user, logout_user
 from casework.access.rules import PASSWORD_CHANGE, PASSWORD_ONLY, PUBLIC, SIGNED_IN, access
 from casework.audit import recorder
 from casework.auth import queries, services
-from casework.auth.forms import ChangePasswordForm, CodeForm, ConfirmForm, SignInForm
+from casework.auth.forms import (
+    ChangePasswordForm,
+    CodeForm,
+    ConfirmForm,
+    NotificationPreferencesForm,
+    SignInForm,
+)
 from casework.auth.models import RevokeReason
 from casework.auth.services import PasswordChangeError, SessionState, SignInResult
 from casework.security import totp
@@ -306,12 +312,52 @@ def change_password() -> ResponseReturnValue:
 @bp.route("/account")
 @access(SIGNED_IN)
 def account() -> ResponseReturnValue:
+    return _account_page(None)
+
+
+def _account_page(
+    preferences: NotificationPreferencesForm | None, status: int = 200
+) -> ResponseReturnValue:
     principal = context.principal()
     db = context.db()
+    if preferences is None:
+        saved = queries.notification_preferences(db, principal.id)
+        preferences = NotificationPreferencesForm(
+            data={
+                "channels": [
+                    c for c, on in (("email", saved.by_email), ("sms", saved.by_sms)) if on
+                ],
+                "mobile_number": saved.mobile_number,
+            }
+        )
     return render_template(
         "auth/account.html",
         principal=principal,
         teams=queries.team_names_for(db, principal.id),
         sessions=queries.active_sessions(db, principal.id),
         form=ConfirmForm(),
-    )
+        preferences=preferences,
+    ), status
+
+
+@bp.route("/account/notifications", methods=["POST"])
+@access(SIGNED_IN)
+def notification_preferences() -> ResponseReturnValue:
+    """Also by email, also by text message, and the work mobile number."""
+    form = NotificationPreferencesForm()
+    if form.validate_on_submit():
+        try:
+            services.set_notification_preferences(
+                context.db(),
+                context.actor(),
+                context.principal().id,
+                by_email="email" in (form.channels.data or []),
+                by_sms="sms" in (form.channels.data or []),
+                mobile_number=(form.mobile_number.data or "").strip(),
+            )
+        except ValueError:
+            form.mobile_number.errors = ["Enter a UK mobile number, like 07700 900123"]
+        else:
+            flash("Notification settings saved.", "success")
+            return redirect(url_for("auth.account"))
+    return _account_page(form, 400)

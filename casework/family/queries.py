@@ -31,6 +31,7 @@ from casework.people.models import Person
 from casework.people.queries import AlertView, alerts_for
 from casework.people.records import Names, open_names
 from casework.security.vault import Vault
+from casework.tasks.models import Task, TaskSource, TaskState
 from casework.users.models import User
 
 
@@ -168,6 +169,8 @@ class CaseloadRow:
     is_lead: bool
     started_on: date
     worker_name: str
+    #: The viewer's agency has an escalated (red) welfare check open for the person.
+    red_check: bool = False
 
 
 @dataclass(frozen=True)
@@ -252,6 +255,7 @@ def caseload(
     page = min(max(page, 1), pages)
     shown = entries[(page - 1) * per_page : page * per_page]
     alerts = alerts_for(db, viewer, [row.person_id for row, _ in shown])
+    red = _red_checks(db, viewer, [row.person_id for row, _ in shown])
     return CaseloadPage(
         rows=[
             CaseloadRow(
@@ -264,6 +268,7 @@ def caseload(
                 is_lead=row.is_lead,
                 started_on=row.started_on,
                 worker_name=row.full_name,
+                red_check=row.person_id in red,
             )
             for row, names in shown
         ],
@@ -271,6 +276,26 @@ def caseload(
         page=page,
         pages=pages,
     )
+
+
+#: People with an escalated (red) open welfare check of the viewer's agency (the caseload's
+#: red tag): one statement on the tasks' person index.
+_RED_CHECKS = select(Task.person_id).where(
+    Task.person_id.in_(bindparam("person_ids", expanding=True)),
+    Task.agency_id == bindparam("agency_id"),
+    Task.state == TaskState.OPEN,
+    Task.source == TaskSource.WELFARE_CHECK,
+    Task.red_since.is_not(None),
+)
+
+
+def _red_checks(db: Session, viewer: Viewer, person_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    if not person_ids:
+        return set()
+    found = db.connection().execute(
+        _RED_CHECKS, {"person_ids": person_ids, "agency_id": viewer.agency_id}
+    )
+    return {row[0] for row in found if row[0] is not None}
 
 
 def _last_contacts(

@@ -13,6 +13,7 @@ from casework.consent import queries as consent_queries
 from casework.consent.rules import SharingRules
 from casework.family import queries as family_queries
 from casework.home import queries
+from casework.inbox import queries as inbox_queries
 from casework.pathways import queries as pathway_queries
 from casework.pathways.definitions import pathways
 from casework.tasks import queries as task_queries
@@ -20,8 +21,12 @@ from casework.web import context
 from casework.web.audit import audit_read
 from casework.web.case import categories_of
 from casework.web.navigation import home_endpoint
+from casework.welfare.labels import due_words
 
 bp = Blueprint("home", __name__)
+
+#: Referrals waiting for the agency shown on the inbox (the rest are one link away).
+WAITING_SHOWN = 10
 
 
 @bp.route("/")
@@ -47,20 +52,39 @@ def _page(template: str, **extra: object) -> str:
 @bp.route("/home/worker")
 @access(roles(Role.WORKER))
 def worker() -> ResponseReturnValue:
+    """My work: welfare checks due and overdue, referrals waiting, my tasks, consent reviews
+    due, then my caseload. Each item links straight to its action."""
     viewer, db, vault = context.viewer(), context.db(), context.vault()
+    now = utcnow()
+    checks = inbox_queries.my_checks(db, vault, viewer, now=now)
+    tasks = inbox_queries.my_tasks(db, vault, viewer, now=now)
+    referrals = pathway_queries.referral_list(
+        db, vault, viewer, pathways().by_key, to_my_agency=True, open_only=True, limit=WAITING_SHOWN
+    )
     page = family_queries.caseload(db, vault, viewer, [viewer.user_id])
     due = consent_queries.due_for_review(db, vault, viewer, _rules())
     audit_read(
         "caseload.viewed",
-        people=[row.person_id for row in page.rows] + [item.person_id for item in due],
-        categories=categories_of(*(row.alerts for row in page.rows)),
+        people=[row.person_id for row in page.rows]
+        + [item.person_id for item in due]
+        + [item.person_id for item in (*checks, *tasks) if item.person_id]
+        + [item.person_id for item in referrals],
+        categories=categories_of(*(row.alerts for row in page.rows), checks, tasks)
+        | _stage_categories(referrals),
+        details={"referrals": [str(item.id) for item in referrals]} if referrals else None,
     )
     return _page(
         "home/worker.html",
         page=page,
         team=None,
         due=due,
+        checks=checks,
+        tasks=tasks,
+        referrals=referrals,
         waiting=pathway_queries.count_waiting(db, viewer),
+        agency_tasks=task_queries.count_open(db, viewer),
+        now=now,
+        due_words=due_words,
     )
 
 
@@ -116,7 +140,25 @@ def _stage_categories(items: list[pathway_queries.ReferralSummary]) -> set[Categ
 @bp.route("/home/manager")
 @access(roles(Role.MANAGER))
 def manager() -> ResponseReturnValue:
-    return _page("home/manager.html")
+    """Team overview: the managed teams' welfare checks due today and overdue, escalated first."""
+    viewer, db, vault = context.viewer(), context.db(), context.vault()
+    now = utcnow()
+    teams = family_queries.managed_teams(db, viewer)
+    checks = inbox_queries.team_checks(db, vault, viewer, [team.id for team in teams], now=now)
+    audit_read(
+        "inbox.team_viewed",
+        people=[item.person_id for item in checks if item.person_id],
+        categories=categories_of(checks),
+        details={"teams": [str(team.id) for team in teams]},
+    )
+    return _page(
+        "home/manager.html",
+        managed=teams,
+        checks=checks,
+        red=[item for item in checks if item.red],
+        now=now,
+        due_words=due_words,
+    )
 
 
 @bp.route("/home/information-governance")

@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 from casework.access.categories import Category
 from casework.access.policy import may_add, may_change_identity, may_open_in_emergency
 from casework.access.rules import CASE_WORK, access
+from casework.clock import utcnow
 from casework.db import StaleVersion
 from casework.family import queries as family_queries
 from casework.people import queries, services
@@ -33,6 +34,8 @@ from casework.web.audit import audit_read
 from casework.web.case import categories_of, person_page
 from casework.web.errors import register_case_errors
 from casework.web.forms import initial_data, show_error, submitted
+from casework.welfare import labels as welfare_labels
+from casework.welfare import queries as welfare_queries
 
 bp = Blueprint("people", __name__, url_prefix="/people")
 register_case_errors(bp)
@@ -149,7 +152,8 @@ def view(person_id: uuid.UUID) -> ResponseReturnValue:
     record = queries.person_record(db, vault, viewer, person_id)
     members = family_queries.family(db, viewer, record.access)
     recent = queries.timeline(db, vault, viewer, record.access, per_page=5)
-    shown = categories_of(record.alerts, record.needs, members, recent.items)
+    welfare = welfare_queries.person_schedules(db, viewer, record.access)
+    shown = categories_of(record.alerts, record.needs, members, recent.items, welfare)
     if record.housing_status is not None:
         shown.add(Category.HOUSING)
     if any(item.note for item in recent.items):
@@ -161,6 +165,9 @@ def view(person_id: uuid.UUID) -> ResponseReturnValue:
         header=record.header,
         family=members,
         recent=recent,
+        welfare=welfare,
+        welfare_now=utcnow(),
+        welfare_due=welfare_labels.due_words,
     )
 
 

@@ -19,7 +19,8 @@ class NavItem:
 
 
 NAV_ITEMS = (
-    NavItem("Home", "home.index", frozenset()),
+    # A worker's home is "My work": the badge counts their due and overdue work.
+    NavItem("Home", "home.index", frozenset(), badge="work"),
     NavItem(
         "Caseload",
         "family.caseload",
@@ -92,7 +93,11 @@ NAV_ITEMS = (
 #: Stands in for a badge in the cached page chrome; replaced on every request.
 BADGE_PLACEHOLDER = "__casework_badge_{}__"
 #: What a screen reader hears after the number.
-BADGE_WORDS = {"referrals": "waiting for your agency", "notifications": "unread"}
+BADGE_WORDS = {
+    "referrals": "waiting for your agency",
+    "notifications": "unread",
+    "work": "due or overdue",
+}
 
 
 def badge_markup(key: str, count: int) -> str:
@@ -108,6 +113,8 @@ def badge_markup(key: str, count: int) -> str:
 
 def badge_count(key: str) -> int:
     """One cheap query per badge shown (each on a partial index)."""
+    from casework.access.roles import Role
+    from casework.inbox.queries import count_due
     from casework.notifications.queries import unread_count
     from casework.pathways.queries import count_waiting
     from casework.web import context
@@ -116,6 +123,10 @@ def badge_count(key: str) -> int:
         return unread_count(context.db(), context.principal().id)
     if key == "referrals":
         return count_waiting(context.db(), context.viewer())
+    if key == "work":
+        if Role.WORKER not in context.principal().roles:
+            return 0
+        return count_due(context.db(), context.viewer())
     return 0
 
 
@@ -155,7 +166,12 @@ def items_for(roles: frozenset[Role]) -> list[NavItem]:
     homes = [(role, endpoint) for role, endpoint in HOME_BY_ROLE if role in roles]
     if len(homes) > 1:
         role_items = [
-            NavItem(ROLE_HOME_LABELS[endpoint], endpoint, frozenset({role}))
+            NavItem(
+                ROLE_HOME_LABELS[endpoint],
+                endpoint,
+                frozenset({role}),
+                badge="work" if endpoint == "home.worker" else "",
+            )
             for role, endpoint in homes
         ]
         items = role_items + [item for item in items if item.endpoint != "home.index"]

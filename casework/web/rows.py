@@ -39,10 +39,15 @@ def caseload_rows(rows: Sequence[Any], *, with_worker: bool) -> Markup:
             else ""
         )
         href = person_href(row.person_id)
+        red = (
+            '<br><strong class="govuk-tag govuk-tag--red">Welfare check overdue</strong>'
+            if getattr(row, "red_check", False)
+            else ""
+        )
         out.append(
             '<tr class="govuk-table__row">'
             f'<td class="govuk-table__cell"><a class="govuk-link" href="{href}">'
-            f"{escape(row.names.display)}</a>{born}</td>"
+            f"{escape(row.names.display)}</a>{born}{red}</td>"
             f'<td class="govuk-table__cell" data-label="Alerts">{_alert_tags(row.alerts)}</td>'
             f'<td class="govuk-table__cell" data-label="Last contact">{seen}</td>'
             f"{worker}</tr>"
@@ -57,14 +62,19 @@ def timeline_entries(items: Sequence[Any], person_id: uuid.UUID) -> Markup:
     for item in items:
         line = timeline_line(item)
         title = escape(line.title)
+        lines = line.lines
         if line.contact_id:
             href = id_url("contacts.view", person_id=person_id, contact_id=line.contact_id)
             title = Markup(f'<a class="govuk-link" href="{href}">{title}</a>')  # noqa: S704
         elif item.kind is TimelineKind.REFERRAL:
             title = referral_title(item.details)
+        elif item.kind is TimelineKind.WELFARE_SCHEDULE:
+            words, lines = welfare_words(item.details)
+            title = escape(words)
+            if item.agency_name != (item.actor_agency_name or item.agency_name):
+                lines.insert(0, item.agency_name)
         texts = "".join(
-            f'<p class="govuk-body govuk-!-margin-bottom-1">{escape(text)}</p>'
-            for text in line.lines
+            f'<p class="govuk-body govuk-!-margin-bottom-1">{escape(text)}</p>' for text in lines
         )
         note = (
             f'<p class="govuk-body app-note govuk-!-margin-bottom-1">{escape(line.note)}</p>'
@@ -102,6 +112,20 @@ def referral_title(details: dict[str, Any]) -> Markup:
         return Markup(words)  # noqa: S704 - escaped above
     href = id_url("pathways.view", referral_id=referral_id)
     return Markup(f'<a class="govuk-link" href="{href}">{words}</a>')  # noqa: S704
+
+
+def welfare_words(details: dict[str, Any]) -> tuple[str, list[str]]:
+    """A ``welfare_schedule`` entry: "Welfare checks: paused" and the kind of check (and, for
+    a change, which parts changed). Codes only in the details: nothing about the person."""
+    from casework.welfare.labels import ACTION_LABELS, FIELD_LABELS, kind_label
+
+    action = str(details.get("action", ""))
+    title = "Welfare checks: " + ACTION_LABELS.get(action, action or "changed").lower()
+    lines = [kind_label(str(details["kind"]))] if details.get("kind") else []
+    fields = [f for f in str(details.get("fields", "")).split(",") if f]
+    if fields:
+        lines.append("Changed: " + ", ".join(FIELD_LABELS.get(f, f).lower() for f in fields))
+    return title, lines
 
 
 #: Registered as template globals by ``casework.web.templating``.
