@@ -210,7 +210,7 @@ def queue_figures(db: Session, now: datetime) -> QueueFigures:
                 )
             )
             .group_by(OutboxMessage.state)
-        )
+        ).all()
     )
     return QueueFigures(
         reminders_due=int(due[0] or 0),
@@ -221,7 +221,11 @@ def queue_figures(db: Session, now: datetime) -> QueueFigures:
 
 
 def job_runs(db: Session) -> list[JobRun]:
-    return list(db.scalars(select(JobRun).order_by(JobRun.name)))
+    """Every sweep's row, detached (usable once the reading session ends)."""
+    found = list(db.scalars(select(JobRun).order_by(JobRun.name)))
+    for run in found:
+        db.expunge(run)
+    return found
 
 
 def last_sweep_finished(db: Session) -> datetime | None:

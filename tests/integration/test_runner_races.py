@@ -17,7 +17,6 @@ import signal
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from multiprocessing.synchronize import Event
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -54,11 +53,11 @@ def _strict_insert(db: Any, model: type[Any], rows: list[dict[str, Any]], key: s
 _ORIGINAL = services._upsert_ignore
 
 
-def _run(settings: Settings, stop: Event, errors: Any, claimed: Event | None) -> None:
+def _run(settings: Settings, stop: Any, errors: Any, claimed: Any) -> None:
     """One runner process. ``claimed`` (the victim): after its first non-empty claim it says
     so and then waits inside the transaction, to be killed there."""
     clock.reset()  # the real clock, not the test's frozen one
-    services._upsert_ignore = _strict_insert  # type: ignore[assignment]
+    services._upsert_ignore = _strict_insert
     if claimed is not None:
         claim = services._claim_reminders
 
@@ -69,7 +68,7 @@ def _run(settings: Settings, stop: Event, errors: Any, claimed: Event | None) ->
                 time.sleep(30)  # killed here, holding the claim
             return rows
 
-        services._claim_reminders = slow_claim  # type: ignore[assignment]
+        services._claim_reminders = slow_claim
     database = Database(settings.database_url)
     kit = build_kit(settings)
     enable_audit(database, kit.audit_keys)
@@ -82,9 +81,14 @@ def _run(settings: Settings, stop: Event, errors: Any, claimed: Event | None) ->
             errors.put(f"{job.name}: {outcome.error}")
         return outcome
 
-    runner.run_job = watched  # type: ignore[method-assign]
+    jobs = {job.name: job for job in runner.jobs()}
     try:
-        runner.run_forever(stop)
+        # The runner's loop, without the scheduler thread pool (its own test is in
+        # test_jobs_runner.py): the reminders and outbox sweeps every interval.
+        while not stop.is_set():
+            watched(jobs["reminders"])
+            watched(jobs["outbox"])
+            stop.wait(INTERVAL_SECONDS)
     finally:
         database.dispose()
         kit.keystore.dispose()
@@ -163,9 +167,7 @@ def _race(settings: Settings, database: Database, build: Builders, runners: int)
         first = db.execute(
             select(Reminder.id, Reminder.due_at, Reminder.state).where(Reminder.step == 0)
         ).all()
-        notes = dict(
-            db.execute(select(Notification.dedupe_key, Notification.created_at)).all()
-        )
+        notes = dict(db.execute(select(Notification.dedupe_key, Notification.created_at)).all())
         outbox_keys = db.scalars(select(OutboxMessage.dedupe_key)).all()
     assert len(first) == REMINDERS
     assert {state for _id, _due, state in first} == {ReminderState.SENT}
@@ -174,7 +176,9 @@ def _race(settings: Settings, database: Database, build: Builders, runners: int)
     allowed = timedelta(seconds=2 * INTERVAL_SECONDS + DOWNTIME_SECONDS)
     late = []
     for reminder_id, due_at, _state in first:
-        sent = [at for key, at in notes.items() if key.startswith(f"reminder:{reminder_id}:")]
+        sent = [
+            at for key, at in notes.items() if (key or "").startswith(f"reminder:{reminder_id}:")
+        ]
         assert len(sent) == 1
         if sent[0] - due_at > allowed:
             late.append((sent[0] - due_at).total_seconds())
