@@ -138,7 +138,7 @@ def demo_data(
     """Load the fictional Northdale partnership: agencies, teams, one account per role, more
     staff, and about 60 people supported with a year of history; or, with --people, a large
     generated set for benchmarks."""
-    from casework.demo import data, people
+    from casework.demo import data, people, welfare
 
     if people_count is None and (contact_count is not None or bench_manifest is not None):
         raise click.UsageError("--contacts and --bench-manifest go with --people")
@@ -161,6 +161,7 @@ def demo_data(
     ):
         data.load(session, kit, progress=lambda _step: bar.update(1))
         summary = people.load(session, kit, progress=lambda _step: bar.update(1))
+        schedules = welfare.load(session, worker_email=people.HOPE_WORKER)
     _seal_once(5000, quiet=True)
     click.echo(
         f"Loaded {len(data.AGENCIES)} agencies and {len(data.ACCOUNTS)} demo accounts "
@@ -169,7 +170,7 @@ def demo_data(
     click.echo(
         f"Also {len(data.STAFF)} more staff, and {summary.people} people supported with "
         f"{summary.contacts} contacts over the last year. Sign in as {people.HOPE_WORKER} to "
-        "see a HOPE-team caseload."
+        f"see a HOPE-team caseload, with {schedules} welfare-check schedules."
     )
 
 

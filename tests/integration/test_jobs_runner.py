@@ -84,9 +84,12 @@ def test_jobs_run_once_and_status_and_healthz(
     assert "reminders" in status.output
     assert "0 reminder(s) due" in status.output
     health = client.get("/healthz").json
+    assert health is not None
     assert health["jobs"] == {"last_sweep_finished_seconds_ago": 0, "state": "ok"}
     frozen_clock.advance(minutes=10)
-    assert client.get("/healthz").json["jobs"]["state"] == "late"
+    late = client.get("/healthz").json
+    assert late is not None
+    assert late["jobs"]["state"] == "late"
 
 
 # --- SMTP -------------------------------------------------------------------------------------
@@ -98,7 +101,8 @@ class _Smtp(socketserver.StreamRequestHandler):
     def handle(self) -> None:
         server: Any = self.server
         self.wfile.write(b"220 fake ESMTP\r\n")
-        data, reading = [], False
+        data: list[bytes] = []
+        reading = False
         while line := self.rfile.readline():
             if reading:
                 if line in {b".\r\n", b".\n"}:
