@@ -764,17 +764,9 @@ def deliver_outbox(
     return result
 
 
-def retry_failed(
-    database: Database, outbox_ids: Iterable[uuid.UUID], *, now: datetime | None = None
-) -> int:
+def retry_failed(database: Database, outbox_ids: Iterable[uuid.UUID]) -> int:
     """An admin sends failed messages again (after fixing an address or the provider)."""
+    from casework.notifications.services import retry_failed as queue_again
+
     with database.transaction() as db:
-        result = db.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id.in_(list(outbox_ids)), OutboxMessage.state == OutboxState.FAILED
-            )
-            .values(state=OutboxState.QUEUED, attempts=0, next_attempt_at=now or utcnow())
-            .execution_options(synchronize_session=False)
-        )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return queue_again(db, outbox_ids)

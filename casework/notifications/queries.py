@@ -10,7 +10,8 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from casework.notifications.models import Notification
+from casework.notifications.models import Notification, OutboxMessage
+from casework.users.models import User
 
 #: Built once: every page of every signed-in user runs it (ADR 0022).
 _UNREAD_COUNT = (
@@ -83,3 +84,54 @@ def notification_of(
         ).where(Notification.id == notification_id, Notification.user_id == user_id)
     ).first()
     return NotificationView(*row) if row is not None else None
+
+
+# --- the outbox (admins) ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: uuid.UUID
+    created_at: datetime
+    channel: str
+    state: str
+    attempts: int
+    recipient: str
+    backend: str | None
+    provider_ref: str | None
+    sent_at: datetime | None
+    next_attempt_at: datetime
+    last_error: str | None
+
+
+def outbox_rows(db: Session, *, state: str | None = None, limit: int = 100) -> list[OutboxRow]:
+    """The newest outside messages (content-free by construction), failed first when asked."""
+    statement = (
+        select(OutboxMessage, User.full_name)
+        .join(User, User.id == OutboxMessage.user_id)
+        .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id)
+        .limit(limit)
+    )
+    if state is not None:
+        statement = statement.where(OutboxMessage.state == state)
+    return [
+        OutboxRow(
+            id=row.id,
+            created_at=row.created_at,
+            channel=row.channel.value,
+            state=row.state.value,
+            attempts=row.attempts,
+            recipient=name,
+            backend=row.backend,
+            provider_ref=row.provider_ref,
+            sent_at=row.sent_at,
+            next_attempt_at=row.next_attempt_at,
+            last_error=row.last_error,
+        )
+        for row, name in db.execute(statement).all()
+    ]
+
+
+def outbox_counts(db: Session) -> dict[str, int]:
+    rows = db.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)).all()
+    return {state.value: int(count) for state, count in rows}

@@ -9,7 +9,7 @@ from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from casework.clock import utcnow
-from casework.notifications.models import Notification
+from casework.notifications.models import Notification, OutboxMessage, OutboxState
 
 
 def notify(
@@ -49,6 +49,18 @@ def mark_read(db: Session, *, user_id: uuid.UUID, ids: Iterable[uuid.UUID] | Non
         update(Notification)
         .where(*conditions)
         .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def retry_failed(db: Session, outbox_ids: Iterable[uuid.UUID]) -> int:
+    """Queue failed outside messages again (an admin, once the address or provider is fixed):
+    the same rows, so each still goes once more at most."""
+    result = db.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(list(outbox_ids)), OutboxMessage.state == OutboxState.FAILED)
+        .values(state=OutboxState.QUEUED, attempts=0, next_attempt_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

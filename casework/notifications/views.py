@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from casework.access.rules import SIGNED_IN, access
+from casework.access.roles import Role
+from casework.access.rules import SIGNED_IN, access, roles
+from casework.audit import recorder
 from casework.notifications import queries, services
-from casework.notifications.forms import MarkReadForm
+from casework.notifications.forms import MarkReadForm, RetryForm
 from casework.web import context
 
 bp = Blueprint("notifications", __name__)
@@ -79,3 +81,39 @@ def mark_all() -> ResponseReturnValue:
         abort(400)
     services.mark_read(context.db(), user_id=_user_id())
     return redirect(url_for("notifications.index"))
+
+
+OUTBOX_STATES = ("queued", "sending", "sent", "failed")
+
+
+@bp.route("/admin/outbox")
+@access(roles(Role.ADMIN))
+def outbox() -> ResponseReturnValue:
+    """What went (or is to go) outside the app: content-free texts, with each provider's
+    reference, and the failures to act on."""
+    state = request.args.get("state")
+    state = state if state in OUTBOX_STATES else None
+    db = context.db()
+    return render_template(
+        "notifications/outbox.html",
+        rows=queries.outbox_rows(db, state=state),
+        counts=queries.outbox_counts(db),
+        state=state,
+        states=OUTBOX_STATES,
+        form=RetryForm(),
+    )
+
+
+@bp.route("/admin/outbox/<uuid:outbox_id>/retry", methods=["POST"])
+@access(roles(Role.ADMIN))
+def retry(outbox_id: uuid.UUID) -> ResponseReturnValue:
+    if not RetryForm().validate_on_submit():
+        abort(400)
+    db = context.db()
+    if not services.retry_failed(db, [outbox_id]):
+        abort(404)
+    recorder.record(
+        db, context.actor(), "outbox.retried", target_type="outbox", target_id=outbox_id
+    )
+    flash("The message will be sent again at the next sweep.", "success")
+    return redirect(url_for("notifications.outbox", state="failed"))

@@ -284,3 +284,31 @@ def test_outbox_rows_are_unique_per_reminder_user_and_channel(database: Database
     with database.reading() as db:
         assert db.scalars(select(OutboxMessage)).all() == []
     assert OutboxMessage.__table__.c.dedupe_key.unique
+
+
+def test_admins_see_the_outbox_and_send_a_failed_message_again(
+    signed_in: Any, client: FlaskClient, build: Builders, database: Database, frozen_clock: Clock
+) -> None:
+    _due_reminder(build, frozen_clock)
+    with database.transaction() as db:
+        db.add(
+            OutboxMessage(
+                id=uuid.uuid4(),
+                user_id=db.scalars(select(User.id)).first(),
+                channel=Channel.EMAIL,
+                kind="reminder",
+                body="You have work due.",
+                dedupe_key="test:1",
+                state=OutboxState.FAILED,
+                attempts=8,
+                last_error="the mail server refused it (550)",
+                created_at=frozen_clock.now,
+                next_attempt_at=frozen_clock.now,
+            )
+        )
+    signed_in(Role.ADMIN)
+    page = client.get("/admin/outbox?state=failed")
+    assert page.status_code == 200
+    assert "the mail server refused it (550)" in page.text
+    [row] = outbox(database)
+    assert client.post(f"/admin/outbox/{row.id}/retry").status_code == 400  # no CSRF token
