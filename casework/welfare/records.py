@@ -49,16 +49,7 @@ def stop_schedules(
         )
         .execution_options(synchronize_session=False)
     )
-    db.execute(
-        update(Task)
-        .where(
-            Task.source == TaskSource.WELFARE_CHECK,
-            Task.source_id.in_(ids),
-            Task.state == TaskState.OPEN,
-        )
-        .values(state=TaskState.CANCELLED, closed_at=now, version=Task.version + 1)
-        .execution_options(synchronize_session=False)
-    )
+    cancel_checks(db, ids, by=actor_id, now=now)
     db.execute(
         insert(ScheduleEvent),
         [
@@ -74,3 +65,19 @@ def stop_schedules(
         ],
     )
     return len(ids)
+
+
+def cancel_checks(
+    db: Session, schedule_ids: list[uuid.UUID], *, by: uuid.UUID | None, now: datetime
+) -> None:
+    """Cancel the schedules' open checks (their reminders then stop at send time)."""
+    db.execute(
+        update(Task)
+        .where(
+            Task.source == TaskSource.WELFARE_CHECK,
+            Task.source_id.in_(schedule_ids),
+            Task.state == TaskState.OPEN,
+        )
+        .values(state=TaskState.CANCELLED, closed_at=now, closed_by_id=by, version=Task.version + 1)
+        .execution_options(synchronize_session=False)
+    )

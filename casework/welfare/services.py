@@ -20,7 +20,7 @@ from casework.access.policy import PersonAccess, Viewer, may_log_contact
 from casework.agencies.models import Agency, Team, TeamMembership
 from casework.audit import recorder
 from casework.audit.recorder import Actor
-from casework.clock import to_london, utcnow
+from casework.clock import utcnow
 from casework.contacts.services import ContactInput, log_contact
 from casework.db import StaleVersion, check_version
 from casework.family.models import Involvement
@@ -34,6 +34,7 @@ from casework.tasks.models import Task, TaskSource, TaskState
 from casework.tasks.services import add_task
 from casework.users.models import User
 from casework.welfare.models import Pattern, ScheduleEvent, ScheduleState, WelfareSchedule
+from casework.welfare.records import cancel_checks
 from casework.welfare.rules import Recurrence, ScheduleProblem, next_occurrence, weekdays_from_code
 from casework.workdays import WorkingDays, working_days
 
@@ -267,21 +268,6 @@ def _open_occurrence(
     schedule.next_due_at = due
 
 
-def _cancel_occurrences(
-    db: Session, schedule_id: uuid.UUID, *, by: uuid.UUID, now: datetime
-) -> None:
-    db.execute(
-        update(Task)
-        .where(
-            Task.source == TaskSource.WELFARE_CHECK,
-            Task.source_id == schedule_id,
-            Task.state == TaskState.OPEN,
-        )
-        .values(state=TaskState.CANCELLED, closed_at=now, closed_by_id=by, version=Task.version + 1)
-        .execution_options(synchronize_session=False)
-    )
-
-
 def create_schedule(
     db: Session,
     actor: Actor,
@@ -334,13 +320,19 @@ def create_schedule(
 
 
 def _locked_schedule(
-    db: Session, viewer: Viewer, access: PersonAccess, schedule_id: uuid.UUID
+    db: Session,
+    viewer: Viewer,
+    access: PersonAccess,
+    schedule_id: uuid.UUID,
+    expected_version: int | None,
 ) -> WelfareSchedule:
+    """The schedule, locked, if it is the viewer's agency's and unchanged since the form."""
     schedule = db.get(WelfareSchedule, schedule_id, with_for_update=True)
     if schedule is None or schedule.person_id != access.person_id:
         raise LookupError(str(schedule_id))
     if schedule.agency_id != viewer.agency_id or not may_log_contact(viewer, access):
         raise NotAllowed("welfare")
+    check_version(schedule, expected_version)
     return schedule
 
 
@@ -381,8 +373,7 @@ def change_schedule(
 ) -> None:
     """Change a live schedule: the open check moves to the new schedule's next occurrence."""
     now = now or utcnow()
-    schedule = _locked_schedule(db, viewer, access, schedule_id)
-    check_version(schedule, expected_version)
+    schedule = _locked_schedule(db, viewer, access, schedule_id, expected_version)
     if schedule.state is ScheduleState.ENDED:
         raise PersonError("kind", "This schedule has ended: make a new one")
     ladder = _kind(ladders(), data)
@@ -409,7 +400,7 @@ def change_schedule(
     if not changed:
         return
     if schedule.state is ScheduleState.ACTIVE:
-        _cancel_occurrences(db, schedule.id, by=viewer.user_id, now=now)
+        cancel_checks(db, [schedule.id], by=viewer.user_id, now=now)
         db.flush()
         _open_occurrence(db, schedule, ladder, due, by=viewer.user_id, now=now)
     db.flush()
@@ -457,14 +448,13 @@ def pause_schedule(
 ) -> None:
     """Pause: the open check is cancelled and nothing is reminded until it is resumed."""
     now = now or utcnow()
-    schedule = _locked_schedule(db, viewer, access, schedule_id)
-    check_version(schedule, expected_version)
+    schedule = _locked_schedule(db, viewer, access, schedule_id, expected_version)
     if schedule.state is not ScheduleState.ACTIVE:
         raise PersonError("state", "Only an active schedule can be paused")
     schedule.state = ScheduleState.PAUSED
     schedule.next_due_at = None
     schedule.updated_at = now
-    _cancel_occurrences(db, schedule.id, by=viewer.user_id, now=now)
+    cancel_checks(db, [schedule.id], by=viewer.user_id, now=now)
     db.flush()
     _record(db, actor, viewer, schedule, "paused", now=now)
 
@@ -482,8 +472,7 @@ def resume_schedule(
 ) -> None:
     """Resume a paused schedule: the next check is its next occurrence from now."""
     now = now or utcnow()
-    schedule = _locked_schedule(db, viewer, access, schedule_id)
-    check_version(schedule, expected_version)
+    schedule = _locked_schedule(db, viewer, access, schedule_id, expected_version)
     if schedule.state is not ScheduleState.PAUSED:
         raise PersonError("state", "Only a paused schedule can be resumed")
     _open_case(db, viewer, access)
@@ -509,8 +498,7 @@ def end_schedule(
     now: datetime | None = None,
 ) -> None:
     now = now or utcnow()
-    schedule = _locked_schedule(db, viewer, access, schedule_id)
-    check_version(schedule, expected_version)
+    schedule = _locked_schedule(db, viewer, access, schedule_id, expected_version)
     if schedule.state is ScheduleState.ENDED:
         raise PersonError("state", "This schedule has already ended")
     schedule.state = ScheduleState.ENDED
@@ -518,7 +506,7 @@ def end_schedule(
     schedule.end_reason = "ended_by_worker"
     schedule.next_due_at = None
     schedule.updated_at = now
-    _cancel_occurrences(db, schedule.id, by=viewer.user_id, now=now)
+    cancel_checks(db, [schedule.id], by=viewer.user_id, now=now)
     db.flush()
     _record(db, actor, viewer, schedule, "ended", now=now)
 
@@ -679,10 +667,6 @@ def managers_of(
             )
         )
     return [uid for uid in found if uid != user_id] or found
-
-
-def local_due(moment: datetime) -> datetime:
-    return to_london(moment)
 
 
 __all__ = [
