@@ -20,6 +20,7 @@ from casework.people.models import (
     TimelineEntry,
 )
 from casework.tasks.models import Reminder, Task
+from casework.treatment.models import PrevalenceEstimate, TreatmentEpisode
 from casework.users.models import User, UserRole
 from casework.welfare.models import ScheduleEvent, WelfareSchedule
 
@@ -46,6 +47,7 @@ __all__ = [
     "PersonAlert",
     "PersonNeed",
     "PersonRevision",
+    "PrevalenceEstimate",
     "Referral",
     "ReferralEvent",
     "Reminder",
@@ -57,6 +59,7 @@ __all__ = [
     "Team",
     "TeamMembership",
     "TimelineEntry",
+    "TreatmentEpisode",
     "User",
     "UserRole",
     "UserSession",

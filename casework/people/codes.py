@@ -102,6 +102,7 @@ class TimelineKind(LabelledEnum):
     DIED = "died"
     REFERRAL = "referral"
     WELFARE_SCHEDULE = "welfare_schedule"
+    TREATMENT = "treatment"
 
 
 LABELS: dict[StrEnum, str] = {
@@ -168,6 +169,7 @@ LABELS: dict[StrEnum, str] = {
     TimelineKind.DIED: "Death recorded",
     TimelineKind.REFERRAL: "Referral",
     TimelineKind.WELFARE_SCHEDULE: "Welfare checks",
+    TimelineKind.TREATMENT: "Treatment",
 }
 
 
