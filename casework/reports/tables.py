@@ -56,6 +56,9 @@ class Cell:
     denominator_suppressed: bool = False
     #: The threshold in force when the cell was suppressed ("<5").
     threshold: int = 5
+    #: RATIO: where the numerator and the denominator are shown as counts in the same table
+    #: ((row, column) positions), so that suppression hides the ratio with its counts.
+    of: tuple[tuple[int, int], tuple[int, int]] | None = None
 
     @property
     def percent(self) -> float | None:
@@ -130,8 +133,14 @@ def count(value: int, drill: Drill | None = None) -> Cell:
     return Cell(CellKind.COUNT, value, drill=drill)
 
 
-def ratio(numerator: int, denominator: int, drill: Drill | None = None) -> Cell:
-    return Cell(CellKind.RATIO, numerator, denominator=denominator, drill=drill)
+def ratio(
+    numerator: int,
+    denominator: int,
+    drill: Drill | None = None,
+    *,
+    of: tuple[tuple[int, int], tuple[int, int]] | None = None,
+) -> Cell:
+    return Cell(CellKind.RATIO, numerator, denominator=denominator, drill=drill, of=of)
 
 
 def days(median: float | None, over: int) -> Cell:

@@ -1,0 +1,223 @@
+"""Reports: who may see which, the filters they may use, and each report built from its
+measures (``queries.py``), suppressed for the viewer (``suppression.py``).
+
+Every figure is a count over a **measure**: a set-based query giving one row per counted thing
+(a case, a referral, a person) with the person and the breakdown values, already narrowed by the
+access policy for the viewer's scope. The count in a table and the people behind it (the
+drill-down) come from the same measure, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session
+
+from casework.access.policy import Viewer
+from casework.access.roles import Role
+from casework.agencies.models import Agency
+from casework.reports import queries
+from casework.reports.definitions import REPORTS
+from casework.reports.periods import (
+    Filters,
+    Period,
+    PeriodError,
+    Preset,
+    check_period,
+    preset_period,
+)
+from casework.reports.suppression import suppress
+from casework.reports.tables import Drill, Report, Scope
+
+DEFAULT_PRESET = Preset.LAST_12_MONTHS
+#: Drill-down lists show at most this many people (the count says how many there are).
+DRILL_LIMIT = 500
+
+
+class ReportNotFound(LookupError):
+    """No report of that name (the page answers 404)."""
+
+
+class FilterError(ValueError):
+    """A filter the viewer gave that cannot be used: ``field`` names it (the page shows the
+    message on that field and answers 400)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def scope_for(viewer: Viewer) -> Scope | None:
+    """What reports the viewer sees: a partnership lead the partnership's, a manager their
+    agency's; anyone else none (the pages answer 403)."""
+    if Role.PARTNERSHIP_LEAD in viewer.roles:
+        return Scope.PARTNERSHIP
+    if Role.MANAGER in viewer.roles:
+        return Scope.AGENCY
+    return None
+
+
+def may_drill_down(viewer: Viewer) -> bool:
+    """Person-level lists only through the access rule's rules 1-3: a case role is needed."""
+    return viewer.works_with_cases
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    """The values the viewer may pick in each filter."""
+
+    agencies: list[tuple[uuid.UUID, str]]
+    teams: list[tuple[uuid.UUID, str]]
+    workers: list[tuple[uuid.UUID, str]]
+    pathways: list[tuple[str, str]]
+    #: A manager's reports are always about their own agency.
+    agency_fixed: bool
+
+
+def filter_choices(db: Session, viewer: Viewer) -> FilterChoices:
+    scope = scope_for(viewer)
+    if scope is Scope.PARTNERSHIP:
+        agencies = queries.agencies(db)
+        agency_fixed = False
+    else:
+        agencies = [(viewer.agency_id, db.get_one(Agency, viewer.agency_id).name)]
+        agency_fixed = True
+    return FilterChoices(
+        agencies=agencies,
+        teams=queries.teams(db, None if scope is Scope.PARTNERSHIP else viewer.agency_id),
+        workers=queries.workers(db, None if scope is Scope.PARTNERSHIP else viewer.agency_id),
+        pathways=queries.pathway_choices(),
+        agency_fixed=agency_fixed,
+    )
+
+
+def _date(args: Mapping[str, str], key: str) -> date | None:
+    raw = (args.get(key) or "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise FilterError(key, "Enter a real date, for example 2026-04-01") from None
+
+
+def _period(args: Mapping[str, str], prefix: str, today: date) -> Period | None:
+    start = _date(args, f"{prefix}from")
+    end = _date(args, f"{prefix}to")
+    if start is None and end is None:
+        return None
+    if start is None:
+        raise FilterError(f"{prefix}from", "Enter the start of the period")
+    if end is None:
+        raise FilterError(f"{prefix}to", "Enter the end of the period")
+    if end > today:
+        raise FilterError(f"{prefix}to", "The end of the period cannot be in the future")
+    try:
+        return check_period(start, end)
+    except PeriodError as error:
+        raise FilterError(f"{prefix}{error.field}", error.message) from None
+
+
+def _choice(
+    args: Mapping[str, str], key: str, allowed: list[tuple[uuid.UUID, str]]
+) -> uuid.UUID | None:
+    raw = (args.get(key) or "").strip()
+    if not raw:
+        return None
+    try:
+        value = uuid.UUID(raw)
+    except ValueError:
+        raise FilterError(key, f"Choose a {key} from the list") from None
+    if value not in {choice for choice, _ in allowed}:
+        # Unknown, or not one the viewer may filter by: the same answer.
+        raise FilterError(key, f"Choose a {key} from the list")
+    return value
+
+
+def check_filters(
+    db: Session, viewer: Viewer, args: Mapping[str, str], *, today: date
+) -> Filters:
+    """The filters of a report request, each checked against what the viewer may use."""
+    choices = filter_choices(db, viewer)
+    preset = (args.get("preset") or "").strip()
+    period = _period(args, "", today)
+    if period is None:
+        try:
+            period = preset_period(Preset(preset) if preset else DEFAULT_PRESET, today)
+        except ValueError:
+            raise FilterError("preset", "Choose a period from the list") from None
+    baseline = _period(args, "baseline_", today)
+    pathway = (args.get("pathway") or "").strip() or None
+    if pathway is not None and pathway not in {key for key, _ in choices.pathways}:
+        raise FilterError("pathway", "Choose a pathway from the list")
+    raw_wait = (args.get("waiting_days") or "").strip()
+    waiting_days = 14
+    if raw_wait:
+        if not raw_wait.isdigit() or not 1 <= int(raw_wait) <= 365:
+            raise FilterError("waiting_days", "Enter a whole number of days from 1 to 365")
+        waiting_days = int(raw_wait)
+    return Filters(
+        period=period,
+        agency_id=_choice(args, "agency", choices.agencies),
+        team_id=_choice(args, "team", choices.teams),
+        worker_id=_choice(args, "worker", choices.workers),
+        pathway=pathway,
+        baseline=baseline,
+        waiting_days=waiting_days,
+    )
+
+
+def build(
+    db: Session,
+    viewer: Viewer,
+    name: str,
+    filters: Filters,
+    *,
+    now: datetime,
+    export: bool = False,
+    threshold: int = 5,
+) -> Report:
+    """One report for the viewer. Exports, and everything a partnership lead sees, are
+    suppressed (counts from 1 to ``threshold`` - 1 hidden, with secondary suppression)."""
+    if name not in REPORTS:
+        raise ReportNotFound(name)
+    scope = scope_for(viewer)
+    if scope is None:
+        raise PermissionError("reports")
+    report = queries.BUILDERS[name](db, viewer, scope, filters, now)
+    if threshold > 0 and (export or scope is Scope.PARTNERSHIP):
+        suppress(report, threshold)
+    return report
+
+
+@dataclass(frozen=True)
+class DrillResult:
+    person_ids: list[uuid.UUID]
+    #: How many people the figure counts for this viewer (may exceed ``person_ids``).
+    total: int
+    #: What the figure is, in words ("Open cases of A. Worker").
+    label: str
+
+
+def drill_down(
+    db: Session,
+    viewer: Viewer,
+    name: str,
+    filters: Filters,
+    drill: Drill,
+    *,
+    now: datetime,
+) -> DrillResult:
+    """The people behind one figure that the viewer may see (the access policy's list filter
+    applied on top of the measure). Raises ``ReportNotFound`` for an unknown report or measure,
+    ``PermissionError`` when the viewer may not see people."""
+    if name not in REPORTS:
+        raise ReportNotFound(name)
+    if scope_for(viewer) is None or not may_drill_down(viewer):
+        raise PermissionError("drill-down")
+    ids, total, label = queries.people_behind(db, viewer, name, filters, drill, now=now)
+    return DrillResult(ids[:DRILL_LIMIT], total, label)
