@@ -61,6 +61,11 @@ class Cell:
     of: tuple[tuple[int, int], tuple[int, int]] | None = None
 
     @property
+    def n(self) -> int:
+        """A count's value as an int (0 for anything that is not a number)."""
+        return int(self.value) if isinstance(self.value, int | float) else 0
+
+    @property
     def percent(self) -> float | None:
         """RATIO: the percentage rounded to a whole number (half up), or None with no data."""
         if self.kind is CellKind.PERCENT:
