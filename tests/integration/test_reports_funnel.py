@@ -200,3 +200,39 @@ def test_another_agencys_manager_sees_none_of_it(
     assert all(row.cells[1].value == 0 for row in table.rows)
     assert table.rows[1].cells[2].shown == "no data"
     _ = uuid
+
+
+def test_drill_down_lists_only_people_the_manager_may_see(
+    build: Builders, frozen_clock: Clock, world: World
+) -> None:
+    drive(build, frozen_clock, world)
+    report = funnel(build, world.manager)
+    table = report.table("funnel_required_assessment")
+    completed = table.rows[-1].cells[1]
+    assert completed.drill is not None
+    with build.database.reading() as db:
+        viewer = build.viewer(world.manager)
+        result = services.drill_down(
+            db, viewer, "funnel", report.filters, completed.drill, now=clock.utcnow()
+        )
+        assert result.total == 9
+        booked = services.drill_down(
+            db, viewer, "funnel", report.filters, table.rows[0].cells[1].drill, now=clock.utcnow()
+        )
+        from casework.access.policy import person_access
+
+        # 30 were booked, but after a referral closes the treatment agency no longer sees the
+        # person unless they joined its caseload: the list shows only those it may see.
+        assert booked.total < 30
+        for person_id in booked.person_ids:
+            access = person_access(db, viewer, person_id, now=clock.utcnow())
+            assert access is not None and access.visible
+        with pytest.raises(PermissionError):
+            services.drill_down(
+                db,
+                build.viewer(build.user(Role.PARTNERSHIP_LEAD)),
+                "funnel",
+                report.filters,
+                completed.drill,
+                now=clock.utcnow(),
+            )
