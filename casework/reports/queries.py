@@ -668,7 +668,7 @@ def _referrals_made(ctx: Ctx) -> Any:
 
 
 def _referral_table(
-    ctx: Ctx, rows: Sequence[Any], by: str, key: str, caption: str, heading: str
+    ctx: Ctx, rows: Sequence[Any], by: str, *, key: str, caption: str, heading: str
 ) -> Table:
     groups: dict[Any, list[Any]] = {}
     for row in rows:
@@ -735,13 +735,28 @@ def _referral_table(
 def _referrals(ctx: Ctx) -> Report:
     rows = ctx.rows(_referrals_made(ctx))
     by_pathway = _referral_table(
-        ctx, rows, "pathway", "by_pathway", "Referrals made in the period, by pathway", "Pathway"
+        ctx,
+        rows,
+        "pathway",
+        key="by_pathway",
+        caption="Referrals made in the period, by pathway",
+        heading="Pathway",
     )
     by_source = _referral_table(
-        ctx, rows, "source", "by_source", "Referrals by referring agency", "Referring agency"
+        ctx,
+        rows,
+        "source",
+        key="by_source",
+        caption="Referrals by referring agency",
+        heading="Referring agency",
     )
     by_receiver = _referral_table(
-        ctx, rows, "receiver", "by_receiver", "Referrals by receiving agency", "Receiving agency"
+        ctx,
+        rows,
+        "receiver",
+        key="by_receiver",
+        caption="Referrals by receiving agency",
+        heading="Receiving agency",
     )
     made = len(rows)
     waiting = sum(1 for r in rows if r.long_wait == "yes")
@@ -1235,6 +1250,7 @@ def _reached_counts(ctx: Ctx, pathway: str) -> tuple[int, Counter[str]]:
 def _share_table(
     key: str,
     caption: str,
+    *,
     first: str,
     made: int,
     measure: Drill,
@@ -1267,28 +1283,27 @@ def _high_risk(ctx: Ctx) -> tuple[int, int]:
 
 def _hospital_da(ctx: Ctx) -> Report:
     made, reached = _reached_counts(ctx, "hospital")
-    stage = lambda p, s: _d("reached", pathway=p, stage=s)  # noqa: E731
     hospital = _share_table(
         "hospital",
         "Hospital on-ward referrals made in the period",
-        "On-ward referrals",
-        made,
-        _d("reached", pathway="hospital", stage="referred"),
-        [
+        first="On-ward referrals",
+        made=made,
+        measure=_d("reached", pathway="hospital", stage="referred"),
+        rows=[
             (
                 "Seen on the ward before discharge",
                 reached["seen_on_ward"],
-                stage("hospital", "seen_on_ward"),
+                _d("reached", pathway="hospital", stage="seen_on_ward"),
             ),
             (
                 "Discharged into the detox house",
                 reached["detox_house"],
-                stage("hospital", "detox_house"),
+                _d("reached", pathway="hospital", stage="detox_house"),
             ),
             (
                 "Engaged with treatment after discharge",
                 reached["engaged"],
-                stage("hospital", "engaged"),
+                _d("reached", pathway="hospital", stage="engaged"),
             ),
         ],
     )
@@ -1297,18 +1312,22 @@ def _hospital_da(ctx: Ctx) -> Report:
     abuse = _share_table(
         "domestic_abuse",
         "Domestic abuse referrals made in the period",
-        "Domestic abuse referrals",
-        da_made,
-        _d("reached", pathway="domestic_abuse", stage="referred"),
-        [
+        first="Domestic abuse referrals",
+        made=da_made,
+        measure=_d("reached", pathway="domestic_abuse", stage="referred"),
+        rows=[
             ("DASH risk checklist completed", dash, _d("dash", completed="yes")),
             ("High risk (DASH 14 or more)", high, _d("dash", high="yes")),
             (
                 "Referred to the MARAC",
                 da["marac_referred"],
-                stage("domestic_abuse", "marac_referred"),
+                _d("reached", pathway="domestic_abuse", stage="marac_referred"),
             ),
-            ("IDVA allocated", da["idva_allocated"], stage("domestic_abuse", "idva_allocated")),
+            (
+                "IDVA allocated",
+                da["idva_allocated"],
+                _d("reached", pathway="domestic_abuse", stage="idva_allocated"),
+            ),
         ],
     )
     seen = hospital.cell(1, 2)
@@ -1402,11 +1421,14 @@ def _episodes(ctx: Ctx, period: Period) -> Any:
 
 def _treatment_figures(ctx: Ctx, period: Period) -> tuple[int, int, int, Counter[str]]:
     sub = _episodes(ctx, period).subquery()
-    people = lambda flag: func.count(distinct(case((sub.c[flag] == "yes", sub.c.person_id))))  # noqa: E731
+
+    def people(flag: str) -> Any:
+        return func.count(distinct(case((sub.c[flag] == "yes", sub.c.person_id))))
+
     row = ctx.rows(select(func.count(distinct(sub.c.person_id)), people("new"), people("died")))[0]
     groups = Counter(
         {
-            g: int(n)
+            str(g): int(n)
             for g, n in ctx.rows(
                 select(sub.c.group, func.count(distinct(sub.c.person_id))).group_by(sub.c.group)
             )
@@ -1477,7 +1499,7 @@ def _partnership(ctx: Ctx) -> Report:
     )
     for group in SubstanceGroup:
         found = estimates.get(group)
-        n = groups[group.value] if group.value in groups else groups[group]  # type: ignore[index]
+        n = groups[group.value]
         if found is None or found.estimate <= 0:
             unmet: float | None = None
             estimate = Cell(CellKind.TEXT, "no estimate")

@@ -63,7 +63,8 @@ def test_caseload_counts_the_agencys_open_cases_in_bands(
     values = [c.value for c in row.cells[1:]]
     # open, 0-7, 8-14, 15-28, over 28, none
     assert values == [3, 1, 0, 0, 1, 1]
-    assert table.rows[-1].total and table.rows[-1].cells[1].value == 3
+    assert table.rows[-1].total
+    assert table.rows[-1].cells[1].value == 3
     teams = report.table("open_by_team")
     assert [(r.heading, r.cells[1].value) for r in teams.rows] == [("Outreach", 3)]
     # The partnership lead sees both agencies, suppressed (every count here is under 5).

@@ -109,7 +109,7 @@ def drive(build: Builders, frozen_clock: Clock, world: World) -> None:
                 # attendance (the appointment is the next day at 10:30).
                 frozen_clock.now = start + timedelta(days=step + 1)
                 by = world.assessor
-                build.move(referral, transition, by=by, **_values(transition, reason or None, None))
+                build.move(referral, transition, by=by, **_values(transition, reason or None, None))  # type: ignore[arg-type]
                 if transition == "require_follow_up":
                     frozen_clock.now = start + timedelta(days=step + 5)
                     start = start + timedelta(days=4)
@@ -216,8 +216,10 @@ def test_drill_down_lists_only_people_the_manager_may_see(
             db, viewer, "funnel", report.filters, completed.drill, now=clock.utcnow()
         )
         assert result.total == 9
+        first = table.rows[0].cells[1].drill
+        assert first is not None
         booked = services.drill_down(
-            db, viewer, "funnel", report.filters, table.rows[0].cells[1].drill, now=clock.utcnow()
+            db, viewer, "funnel", report.filters, first, now=clock.utcnow()
         )
         from casework.access.policy import person_access
 
@@ -226,7 +228,8 @@ def test_drill_down_lists_only_people_the_manager_may_see(
         assert booked.total < 30
         for person_id in booked.person_ids:
             access = person_access(db, viewer, person_id, now=clock.utcnow())
-            assert access is not None and access.visible
+            assert access is not None
+            assert access.visible
         with pytest.raises(PermissionError):
             services.drill_down(
                 db,
