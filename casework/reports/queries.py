@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Select,
+    Uuid,
     and_,
     case,
     distinct,
@@ -1614,7 +1615,15 @@ def _sql_measure(build: Callable[[Ctx], Select[Any]]) -> Callable[[Ctx, dict[str
         for key, value in params.items():
             if key not in sub.c:
                 raise LookupError(key)
-            conditions.append(func.coalesce(func.cast(sub.c[key], _text()), "") == value)
+            column = sub.c[key]
+            if isinstance(column.type, Uuid) and value:
+                # SQLite stores a UUID as 32 hex digits: compare as a UUID, not as text.
+                try:
+                    conditions.append(column == uuid.UUID(value))
+                except ValueError:
+                    raise LookupError(key) from None
+                continue
+            conditions.append(func.coalesce(func.cast(column, _text()), "") == value)
         return select(sub.c.person_id).where(*conditions)
 
     return people
