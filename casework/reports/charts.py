@@ -77,6 +77,21 @@ def _formatter(value: float | None) -> str:
     return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
 
 
+def axis_ticks(chart: Chart) -> list[float] | None:
+    """Whole-number ticks for counts (pygal would label 0 to 1 in tenths when every value is
+    0); None lets pygal choose, for figures that are not whole numbers."""
+    drawn = [chart_value(cell) for _, cells in chart.series for cell in cells]
+    numbers = [value for value in drawn if value is not None]
+    if any(value != int(value) for value in numbers):
+        return None
+    top = int(max(numbers, default=0))
+    step = 1
+    while top / step > 10:  # 1, 2, 5, 10, 20, 50...
+        step = step * 5 // 2 if str(step).startswith("2") else step * 2
+    last = max(step, -(-top // step) * step)
+    return [float(tick) for tick in range(0, last + 1, step)]
+
+
 def render_svg(chart: Chart) -> bytes:
     """The chart as a standalone SVG document (UTF-8 bytes)."""
     horizontal = chart.kind is ChartKind.HBAR
@@ -106,6 +121,10 @@ def render_svg(chart: Chart) -> bytes:
         "pretty_print": False,
         "no_data_text": "No figures to draw",
     }
+    ticks = axis_ticks(chart)
+    if ticks is not None:
+        config["y_labels"] = ticks
+        config["range"] = (0, ticks[-1])
     drawing = (pygal.HorizontalBar if horizontal else pygal.Bar)(**config)
     drawing.x_labels = list(chart.labels)
     for name, cells in chart.series:

@@ -24,7 +24,7 @@ from casework.reports.definitions import REPORTS, ReportDef
 from casework.reports.forms import FilterForm
 from casework.reports.people import people_lines
 from casework.reports.periods import Filters
-from casework.reports.services import FilterError, ReportNotFound
+from casework.reports.services import FilterError, ReportNotFoundError
 from casework.reports.tables import Cell, Drill, Report, Section
 from casework.web import context
 from casework.web.audit import audit_read
@@ -93,7 +93,7 @@ def _available(name: str) -> bool:
 def _build(viewer: Viewer, name: str, filters: Filters, *, export: bool = False) -> Report:
     try:
         return services.build(context.db(), viewer, name, filters, now=utcnow(), export=export)
-    except ReportNotFound:
+    except ReportNotFoundError:
         abort(404)
     except PermissionError:
         abort(403)
@@ -200,7 +200,7 @@ def people(name: str) -> ResponseReturnValue:
     db, now = context.db(), utcnow()
     try:
         result = services.drill_down(db, viewer, name, filters, drill, now=now)
-    except ReportNotFound:
+    except ReportNotFoundError:
         abort(404)
     except PermissionError:
         abort(403)
