@@ -173,7 +173,8 @@ def chart(name: str, section: str) -> ResponseReturnValue:
     found = _section(_build(viewer, name, filters), section)
     if found.chart is None:
         abort(404)
-    response = Response(charts.render_svg(found.chart), mimetype="image/svg+xml")
+    narrow = request.args.get("size") == "narrow"
+    response = Response(charts.render_svg(found.chart, narrow=narrow), mimetype="image/svg+xml")
     response.headers["Cache-Control"] = CHART_CACHE
     # The image refers to nothing outside itself; its own inline style may apply.
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -186,6 +187,21 @@ def _drill_from(args: Mapping[str, str]) -> Drill:
         abort(404)
     params = tuple((key[2:], value) for key, value in args.items() if key.startswith("d_"))
     return Drill(measure, params)
+
+
+def _breakdown(viewer: Viewer, drill: Drill) -> list[tuple[str, str]]:
+    """The figure's breakdown in words: an agency, team, worker or pathway by its name."""
+    choices = services.filter_choices(context.db(), viewer)
+    named = {
+        "agency": dict((str(key), name) for key, name in choices.agencies),
+        "team": dict((str(key), name) for key, name in choices.teams),
+        "worker": dict((str(key), name) for key, name in choices.workers),
+        "pathway": dict(choices.pathways),
+    }
+    return [
+        (key.replace("_", " ").capitalize(), named.get(key, {}).get(value, value.replace("_", " ")))
+        for key, value in drill.params
+    ]
 
 
 @bp.route("/reports/<name>/people")
@@ -222,6 +238,7 @@ def people(name: str) -> ResponseReturnValue:
         definition=definition,
         result=result,
         listed=listed,
+        breakdown=_breakdown(viewer, drill),
         filters=filters,
         back=_url("reports.report", {"name": name, **filters.query_args()}),
     )
