@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -267,8 +268,9 @@ def _about(report: Report) -> list[tuple[str, str]]:
     return about
 
 
-def report_xlsx(report: Report) -> bytes:
-    """Every table of the report, one sheet each, and an "About" sheet last."""
+def report_xlsx(report: Report, *, on_table: Callable[[Table], None] | None = None) -> bytes:
+    """Every table of the report, one sheet each, and an "About" sheet last. ``on_table`` is
+    called after each table's sheet is written (the command line's progress bar)."""
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False})
     formats = {
@@ -283,6 +285,8 @@ def report_xlsx(report: Report) -> bytes:
     taken: set[str] = {"about"}
     for table in report.tables():
         _write_table(book, formats, table, taken)
+        if on_table is not None:
+            on_table(table)
     about = book.add_worksheet("About")
     about.write_string(0, 0, "Item", formats["header"])
     about.write_string(0, 1, "Value", formats["header"])

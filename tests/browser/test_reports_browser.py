@@ -112,7 +112,8 @@ def test_a_manager_reads_filters_drills_down_and_downloads(
     # Downloads.
     visitor.goto("/reports/caseload")
     xlsx = _download(page, "Download every table as a spreadsheet (XLSX", tmp_path)
-    assert xlsx.name.startswith("caseload-") and xlsx.suffix == ".xlsx"
+    assert xlsx.name.startswith("caseload-")
+    assert xlsx.suffix == ".xlsx"
     book = openpyxl.load_workbook(xlsx)
     assert book.sheetnames[-1] == "About"
     first = book[book.sheetnames[0]]
