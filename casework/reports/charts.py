@@ -3,8 +3,8 @@
 Security Policy stays strict (ADR 0034). No Flask, no database.
 
 * ``js=[]``: no pygal-tooltips script from a CDN; the SVG refers to nothing outside itself.
-* Suppressed values are not drawn: the bar is left out and its label says "<5", so a hidden
-  count cannot be measured off the axis.
+* Suppressed values are drawn at 0 with "<5" printed as their value, so a hidden count cannot
+  be measured off the axis.
 * Colours are GOV.UK palette colours with a contrast of at least 3:1 against white (WCAG 1.4.11),
   and each series also differs by position and its legend, never by colour alone.
 """
@@ -71,7 +71,9 @@ def chart_value(cell: Cell) -> float | None:
 def _point(cell: Cell) -> dict[str, Any]:
     value = chart_value(cell)
     if cell.suppressed:
-        return {"value": None, "label": f"<{cell.threshold} (not shown)"}
+        # Drawn at 0 (its height gives nothing away) with "<5" printed where the value goes.
+        hidden = f"<{cell.threshold}"
+        return {"value": 0, "label": f"{hidden} (not shown)", "formatter": lambda _v: hidden}
     return {"value": value, "label": cell.shown}
 
 
