@@ -308,25 +308,38 @@ def _total_drill(table: Table, column: int, n_rows: int) -> Drill | None:
 
 
 def _open_cases(ctx: Ctx) -> Any:
-    """Cases (involvements) open now, of the agency in scope."""
-    last = (
-        select(func.max(LatestContact.occurred_at))
-        .where(
-            LatestContact.person_id == Involvement.person_id,
-            LatestContact.agency_id == Involvement.agency_id,
+    """Cases (involvements) open now, of the agency in scope, with the agency's last contact
+    (from ``latest_contacts``, kept on write)."""
+    latest = (
+        select(
+            LatestContact.person_id,
+            LatestContact.agency_id,
+            func.max(LatestContact.occurred_at).label("occurred_at"),
         )
-        .scalar_subquery()
+        .where(_agency_is(LatestContact.agency_id, ctx))
+        .group_by(LatestContact.person_id, LatestContact.agency_id)
+        .subquery()
     )
     workers = _workers(ctx)
-    return select(
-        Involvement.person_id.label("person_id"),
-        Involvement.agency_id.label("agency"),
-        Involvement.worker_id.label("worker"),
-        last.label("last_contact"),
-    ).where(
-        Involvement.ended_on.is_(None),
-        _agency_is(Involvement.agency_id, ctx),
-        true() if workers is None else Involvement.worker_id.in_(workers),
+    return (
+        select(
+            Involvement.person_id.label("person_id"),
+            Involvement.agency_id.label("agency"),
+            Involvement.worker_id.label("worker"),
+            latest.c.occurred_at.label("last_contact"),
+        )
+        .outerjoin(
+            latest,
+            and_(
+                latest.c.person_id == Involvement.person_id,
+                latest.c.agency_id == Involvement.agency_id,
+            ),
+        )
+        .where(
+            Involvement.ended_on.is_(None),
+            _agency_is(Involvement.agency_id, ctx),
+            true() if workers is None else Involvement.worker_id.in_(workers),
+        )
     )
 
 
@@ -424,6 +437,9 @@ def _caseload(ctx: Ctx) -> Report:
     by = "worker" if ctx.agency_id is not None else "agency"
     banded = _counts(ctx, _open_cases_banded(ctx), by, "band")
     keys = sorted({k[0] for k in banded}, key=lambda k: (k is None, str(k)))
+    per_worker: Counter[Any] = Counter()
+    for (key, _), n in banded.items():
+        per_worker[key] += n
     names = _names(ctx, User if by == "worker" else Agency, keys)
     band_keys = [b[0] for b in BANDS] + [OVER[0], NEVER[0]]
     band_labels = [b[1] for b in BANDS] + [OVER[1], NEVER[1]]
@@ -465,7 +481,7 @@ def _caseload(ctx: Ctx) -> Report:
             "open",
             "Open cases",
             headline,
-            [open_table, _team_table(ctx)] if by == "worker" else [open_table],
+            [open_table, _team_table(ctx, per_worker)] if by == "worker" else [open_table],
             chart,
             [
                 "An open case is an agency's involvement with a person that has not ended.",
@@ -479,26 +495,27 @@ def _caseload(ctx: Ctx) -> Report:
     return _report(ctx, "caseload", sections)
 
 
-def _team_table(ctx: Ctx) -> Table:
-    sub = _open_cases(ctx).subquery()
-    statement = (
-        select(TeamMembership.team_id, func.count(distinct(sub.c.person_id)))
-        .join(sub, sub.c.worker == TeamMembership.user_id)
-        .group_by(TeamMembership.team_id)
-    )
-    found = dict(ctx.rows(statement))
+def _team_table(ctx: Ctx, per_worker: Counter[Any]) -> Table:
+    """Open cases by team, from the per-worker counts: a person has one involvement per agency,
+    so one named worker there, and a team's people are the sum of its members'."""
     teams = ctx.db.execute(
         select(Team.id, Team.name).where(_agency_is(Team.agency_id, ctx)).order_by(Team.name)
     ).all()
+    members = ctx.db.execute(
+        select(TeamMembership.team_id, TeamMembership.user_id).where(
+            TeamMembership.team_id.in_([team_id for team_id, _ in teams])
+        )
+    ).all()
+    found: Counter[Any] = Counter()
+    for team_id, user_id in members:
+        found[team_id] += per_worker[user_id]
     table = Table(
         "open_by_team",
         "Open cases by team (a worker in two teams counts in both)",
         [Column("label", "Team", numeric=False), Column("open", "People with an open case")],
     )
     for team_id, name in teams:
-        table.rows.append(
-            Row([label(name), count(int(found.get(team_id, 0)), _d("open_cases", team=team_id))])
-        )
+        table.rows.append(Row([label(name), count(found[team_id], _d("open_cases", team=team_id))]))
     return table
 
 
