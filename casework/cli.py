@@ -789,7 +789,15 @@ def reports_build(
                 f"--{error.field.replace('_', '-')}: {error.message}"
             ) from None
         with click.progressbar(length=1, label=f"Building {name}") as bar:
-            report = services.build(session, viewer, name, filters, now=utcnow(), export=True)
+            report = services.build(
+                session,
+                viewer,
+                name,
+                filters,
+                now=utcnow(),
+                export=True,
+                threshold=_kit().settings.report_suppression_threshold,
+            )
             bar.update(1)
     keys = [table.key for table in report.tables()]
     if fmt == "csv":

@@ -92,7 +92,15 @@ def _available(name: str) -> bool:
 
 def _build(viewer: Viewer, name: str, filters: Filters, *, export: bool = False) -> Report:
     try:
-        return services.build(context.db(), viewer, name, filters, now=utcnow(), export=export)
+        return services.build(
+            context.db(),
+            viewer,
+            name,
+            filters,
+            now=utcnow(),
+            export=export,
+            threshold=context.settings().report_suppression_threshold,
+        )
     except ReportNotFoundError:
         abort(404)
     except PermissionError:
@@ -107,6 +115,7 @@ def index() -> ResponseReturnValue:
         "reports/index.html",
         reports=list(REPORTS.values()),
         scope=services.scope_for(viewer),
+        threshold=context.settings().report_suppression_threshold,
     )
 
 
@@ -131,7 +140,12 @@ def report(name: str) -> ResponseReturnValue:
     viewer = _viewer()
     form = _form(viewer)
     filters = _filters(viewer, form)
-    page = {"definition": definition, "form": form, "scope": services.scope_for(viewer)}
+    page = {
+        "definition": definition,
+        "form": form,
+        "scope": services.scope_for(viewer),
+        "threshold": context.settings().report_suppression_threshold,
+    }
     if filters is None:
         return render_template("reports/report.html", report=None, **page), 400
     if not _available(name):
