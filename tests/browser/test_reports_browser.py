@@ -123,3 +123,22 @@ def test_a_manager_reads_filters_drills_down_and_downloads(
     assert raw.startswith(b"\xef\xbb\xbf")
     rows: list[list[Any]] = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert rows[0]
+
+
+def test_a_partnership_lead_reads_suppressed_figures_without_links(
+    visitor: Visitor, build: Builders, frozen_clock: Clock
+) -> None:
+    lead = build.user(Role.PARTNERSHIP_LEAD, agency=build.agency("Northdale partnership office"))
+    agency = build.agency("Harbour Recovery")
+    worker = build.user(Role.WORKER, agency=agency)
+    for number in range(3):
+        build.person(worker, f"Fay{number}", "Field")
+    page = visitor.page
+    sign_in(visitor, lead, frozen_clock)
+    for name in ("caseload", "partnership"):
+        visitor.goto(f"/reports/{name}")
+        assert _charts_loaded(page) > 0
+        _fits(page)
+        visitor.check(screenshot=f"report-{name}-lead")
+        expect(page.locator(".app-report-table a")).to_have_count(0)
+    expect(page.get_by_label("Agency", exact=True)).to_be_visible()
