@@ -138,9 +138,7 @@ def _choice(
     return value
 
 
-def check_filters(
-    db: Session, viewer: Viewer, args: Mapping[str, str], *, today: date
-) -> Filters:
+def check_filters(db: Session, viewer: Viewer, args: Mapping[str, str], *, today: date) -> Filters:
     """The filters of a report request, each checked against what the viewer may use."""
     choices = filter_choices(db, viewer)
     preset = (args.get("preset") or "").strip()
