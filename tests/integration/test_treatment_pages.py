@@ -288,7 +288,7 @@ def test_a_stale_version_answers_409(
     url = f"/people/{person}/treatment/{episode.id}/end"
     html = client.get(url).get_data(as_text=True)
     assert 'name="version"' in html
-    form = {"ended_on": _dmy(london_today()), "discharge_reason": "other"}
+    form: dict[str, object] = {"ended_on": _dmy(london_today()), "discharge_reason": "other"}
     assert post_form(client, url, {**form, "version": "0"}).status_code == 409
     assert _episodes(database, person)[0].ended_on is None
     # Without a version at all: refused on the form, never a silent overwrite.
@@ -304,7 +304,11 @@ def test_an_ended_episode_cannot_be_ended_again(
     person = build.person(me)
     episode = _start(client, person)
     url = f"/people/{person}/treatment/{episode.id}/end"
-    form = {"ended_on": _dmy(london_today()), "discharge_reason": "other", "version": "1"}
+    form: dict[str, object] = {
+        "ended_on": _dmy(london_today()),
+        "discharge_reason": "other",
+        "version": "1",
+    }
     assert post_form(client, url, form).status_code == 302
     assert client.get(url).status_code == 404
 
