@@ -128,6 +128,7 @@ _TREATMENT_TITLES = {"started": "Treatment started", "ended": "Treatment ended"}
 
 def _treatment_lines(details: dict[str, str]) -> tuple[str, list[str]]:
     """A treatment episode's entry: its codes (``casework.treatment``) as words."""
+
     def label(kind: Any, code: str | None) -> str:
         try:
             return LABELS[kind(code)] if code else ""
