@@ -73,12 +73,8 @@ from casework.reports.tables import (
     ratio,
 )
 from casework.tasks.models import Task, TaskSource, TaskState
-from casework.treatment.models import (
-    DischargeReason,
-    PrevalenceEstimate,
-    SubstanceGroup,
-    TreatmentEpisode,
-)
+from casework.treatment.models import DischargeReason, SubstanceGroup, TreatmentEpisode
+from casework.treatment.queries import prevalence_for
 from casework.users.models import User
 
 #: The user id given to the access rule in reports: matches no emergency access (rule 3).
@@ -1454,15 +1450,6 @@ def _treatment_figures(ctx: Ctx, period: Period) -> tuple[int, int, int, Counter
     return int(row[0]), int(row[1]), int(row[2]), groups
 
 
-def _estimates(ctx: Ctx, year: int) -> dict[SubstanceGroup, Any]:
-    rows = ctx.db.execute(
-        select(PrevalenceEstimate)
-        .where(PrevalenceEstimate.year <= year)
-        .order_by(PrevalenceEstimate.year)
-    ).scalars()
-    return {row.substance_group: row for row in rows}
-
-
 def _partnership(ctx: Ctx) -> Report:
     period = ctx.filters.period
     baseline = ctx.filters.baseline or period.before()
@@ -1502,7 +1489,7 @@ def _partnership(ctx: Ctx) -> Report:
         ],
     )
     del this
-    estimates = _estimates(ctx, period.end.year)
+    estimates = prevalence_for(ctx.db, period.end.year)
     need = Table(
         "unmet_need",
         "Unmet need by substance group: the share of the estimated number not in treatment",
