@@ -529,3 +529,27 @@ def test_prevalence_for_gives_the_latest_estimate_up_to_the_year(
         }
         assert queries.prevalence_for(db, 2022) == {}
         assert len(queries.prevalence_estimates(db)) == 4
+
+
+def test_recording_a_death_ends_open_episodes_as_died(
+    client: FlaskClient, signed_in: Callable[..., MadeUser], build: Builders, database: Database
+) -> None:
+    from casework.audit.recorder import SYSTEM
+    from casework.people import services as people_services
+
+    me = signed_in(Role.ASSESSOR)
+    person = build.person(me)
+    _start(client, person)
+    with database.transaction() as db:
+        viewer = build.viewer(me)
+        people_services.record_death(
+            db,
+            SYSTEM,
+            viewer,
+            Builders._access_of(db, viewer, person),
+            died_on=london_today(),
+            expected_version=None,
+        )
+    (episode,) = _episodes(database, person)
+    assert episode.discharge_reason is DischargeReason.DIED
+    assert episode.ended_on == london_today()
