@@ -26,14 +26,14 @@ import random
 import statistics
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 
 from casework import clock
 from casework.access.categories import Category
@@ -50,7 +50,7 @@ from casework.people.codes import ClosureReason, FamilyRole, HousingStatus, Sex
 from casework.people.models import Person
 from casework.reports import services
 from casework.reports.periods import Filters, Period
-from casework.reports.tables import CellKind, Drill, Report, Table
+from casework.reports.tables import CellKind, Drill, Report
 from casework.tasks.models import Task, TaskSource, TaskState
 from casework.treatment.models import DischargeReason, Modality, SubstanceGroup, TreatmentEpisode
 from casework.users.models import User, UserRole
@@ -322,22 +322,22 @@ def make_world(rng: random.Random) -> World:
                 (person, agency, started, ended, rng.choice(list(SubstanceGroup)), reason)
             )
         for _ in range(rng.randint(0, 4)):
-            kind = rng.choice(
+            basis_kind = rng.choice(
                 [BasisKind.CONSENT] * 3
                 + [BasisKind.VITAL_INTERESTS, BasisKind.SAFEGUARDING, BasisKind.LEGAL_OBLIGATION]
             )
             starts = TODAY - timedelta(days=rng.randint(-3, 200))
-            length = rng.randint(0, 400) if kind is BasisKind.CONSENT else rng.randint(0, 30)
+            length = rng.randint(0, 400) if basis_kind is BasisKind.CONSENT else rng.randint(0, 30)
             names_agency = rng.random() < 0.6
             recorder = rng.choice(ids)
             withdrawn = None
-            if kind is BasisKind.CONSENT and rng.random() < 0.2:
+            if basis_kind is BasisKind.CONSENT and rng.random() < 0.2:
                 withdrawn = starts + timedelta(days=rng.randint(0, max(0, (TODAY - starts).days)))
             world.bases.append(
                 Basis(
                     uuid.uuid4(),
                     person,
-                    kind,
+                    basis_kind,
                     rng.choice(ids) if names_agency else None,
                     None if names_agency else rng.choice(KINDS),
                     frozenset(rng.sample(list(Category), rng.randint(1, 4))),
@@ -350,7 +350,7 @@ def make_world(rng: random.Random) -> World:
                     withdrawn,
                     rng.random() < 0.1,
                     None
-                    if kind is BasisKind.CONSENT
+                    if basis_kind is BasisKind.CONSENT
                     else rng.choice(
                         [None, ReviewState.PENDING, ReviewState.APPROVED, ReviewState.REJECTED]
                     ),
