@@ -24,9 +24,11 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Select,
+    Uuid,
     and_,
     case,
     distinct,
+    false,
     func,
     literal,
     or_,
@@ -1618,7 +1620,15 @@ def _sql_measure(build: Callable[[Ctx], Select[Any]]) -> Callable[[Ctx, dict[str
         for key, value in params.items():
             if key not in sub.c:
                 raise LookupError(key)
-            conditions.append(func.coalesce(func.cast(sub.c[key], _text()), "") == value)
+            column = sub.c[key]
+            if isinstance(column.type, Uuid) and value:
+                # Compared as a UUID: its text form differs by database (SQLite: no hyphens).
+                try:
+                    conditions.append(column == uuid.UUID(value))
+                except ValueError:
+                    conditions.append(false())
+                continue
+            conditions.append(func.coalesce(func.cast(column, _text()), "") == value)
         return select(sub.c.person_id).where(*conditions)
 
     return people
