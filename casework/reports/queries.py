@@ -1686,23 +1686,22 @@ def _dash(ctx: Ctx) -> Any:
     ).where(Referral.id.in_(_cohort(ctx, "domestic_abuse")))
 
 
-def _baseline_ctx(ctx: Ctx, params: dict[str, str]) -> Ctx:
-    if params.pop("period", None) != "baseline":
-        return ctx
-    period = ctx.filters.baseline or ctx.filters.period.before()
-    from dataclasses import replace
+def _open_cases_people(ctx: Ctx, params: dict[str, str]) -> Any:
+    build = _team_cases if "team" in params else _open_cases_banded
+    return _sql_measure(build)(ctx, params)
 
-    return Ctx(ctx.db, ctx.viewer, ctx.scope, replace(ctx.filters, period=period), ctx.now)
+
+def _in_treatment_people(ctx: Ctx, params: dict[str, str]) -> Any:
+    """People in treatment in the period, or in the baseline (``period=baseline``); team and
+    worker filters still mean the reporting period's caseloads, as in the figures."""
+    baseline = params.pop("period", None) == "baseline"
+    period = (ctx.filters.baseline or ctx.filters.period.before()) if baseline else None
+    return _sql_measure(lambda c: _episodes(c, period or c.filters.period))(ctx, params)
 
 
 MEASURES.update(
     {
-        "open_cases": (
-            "Open cases",
-            lambda ctx, p: (
-                _sql_measure(_team_cases) if "team" in p else _sql_measure(_open_cases_banded)
-            )(ctx, p),
-        ),
+        "open_cases": ("Open cases", _open_cases_people),
         "new_cases": ("New cases in the period", _sql_measure(_cases_started)),
         "closed_cases": ("Cases closed in the period", _sql_measure(_cases_closed)),
         "overdue": ("Overdue work", _sql_measure(_overdue)),
@@ -1711,12 +1710,7 @@ MEASURES.update(
         "reached": ("Referrals reaching a stage", _sql_measure(_reached_any)),
         "releases": ("Prison releases", _python_measure(_releases)),
         "dash": ("Domestic abuse referrals", _sql_measure(_dash)),
-        "in_treatment": (
-            "People in treatment",
-            lambda ctx, p: _sql_measure(lambda c: _episodes(c, c.filters.period))(
-                _baseline_ctx(ctx, p), p
-            ),
-        ),
+        "in_treatment": ("People in treatment", _in_treatment_people),
     }
 )
 

@@ -26,7 +26,7 @@ import random
 import statistics
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -207,7 +207,7 @@ def _walk(
     del creator, receiver
 
 
-def make_world(rng: random.Random) -> World:
+def make_world(rng: random.Random) -> World:  # noqa: C901, PLR0912 - every table in turn
     agencies: dict[uuid.UUID, tuple[str, AgencyKind]] = {}
     workers: dict[uuid.UUID, tuple[str, uuid.UUID]] = {}
     teams: dict[uuid.UUID, tuple[str, uuid.UUID, set[uuid.UUID]]] = {}
@@ -227,7 +227,10 @@ def make_world(rng: random.Random) -> World:
     ids = list(agencies)
     lead_agency = rng.choice(ids)
     world = World(agencies, workers, teams, managers, uuid.uuid4(), lead_agency, {})
-    of_kind = lambda kinds: [a for a in ids if agencies[a][1] in kinds]  # noqa: E731
+
+    def of_kind(kinds: Iterable[AgencyKind]) -> list[uuid.UUID]:
+        return [a for a in ids if agencies[a][1] in kinds]
+
     every = pathways().by_key
     for _ in range(rng.randint(4, 12)):
         person = uuid.uuid4()
@@ -307,10 +310,10 @@ def make_world(rng: random.Random) -> World:
         for _ in range(rng.choice([0, 0, 1, 1, 2])):
             started = TODAY - timedelta(days=rng.randint(0, 900))
             ended = None
-            reason = None
+            discharge: DischargeReason | None = None
             if rng.random() < 0.5:
                 ended = started + timedelta(days=rng.randint(0, (TODAY - started).days))
-                reason = (
+                discharge = (
                     DischargeReason.DIED
                     if rng.random() < 0.3
                     else rng.choice(list(DischargeReason))
@@ -319,7 +322,7 @@ def make_world(rng: random.Random) -> World:
             if any(e[0] == person and e[1] == agency for e in world.episodes):
                 continue  # one episode per person and agency (unique)
             world.episodes.append(
-                (person, agency, started, ended, rng.choice(list(SubstanceGroup)), reason)
+                (person, agency, started, ended, rng.choice(list(SubstanceGroup)), discharge)
             )
         for _ in range(rng.randint(0, 4)):
             basis_kind = rng.choice(
@@ -721,8 +724,7 @@ class Model:
         agency = self.viewer_agency
         if agency is not None:
             if not (
-                r.from_agency == agency
-                or r.to_agency == agency
+                agency in {r.from_agency, r.to_agency}
                 or self.may_read(r.person, r.from_agency, r.category)
             ):
                 return False
@@ -799,7 +801,10 @@ class Model:
                 None,
                 ReviewState.PENDING,
             )
-            yes = lambda flag: "yes" if flag else "no"  # noqa: E731
+
+            def yes(flag: bool) -> str:
+                return "yes" if flag else "no"
+
             out.append(
                 {
                     "person_id": b.person,
@@ -842,7 +847,7 @@ class Model:
                         "referral": r.id,
                         "pathway": pathway,
                         "stage": stage,
-                        "reason": max(reasons) if reasons else None,
+                        "reason": max(str(x) for x in reasons) if reasons else None,
                     }
                 )
         return out
@@ -958,7 +963,7 @@ def _reason_labels(pathway: PathwayDef) -> dict[str, str]:
     return labels
 
 
-def expected(model: Model, name: str) -> Figures:
+def expected(model: Model, name: str) -> Figures:  # noqa: C901, PLR0912 - one branch a report
     from casework.reports.queries import CONTINUITY, TASK_KINDS  # row headings only
 
     w = model.w
@@ -1096,7 +1101,10 @@ def expected(model: Model, name: str) -> Figures:
 
         def figures(period: Period) -> tuple[int, int, int]:
             rows = model.episodes(period)
-            people = lambda flag: len({r["person_id"] for r in rows if r[flag] == "yes"})  # noqa: E731
+
+            def people(flag: str) -> int:
+                return len({r["person_id"] for r in rows if r[flag] == "yes"})
+
             return len({r["person_id"] for r in rows}), people("new"), people("died")
 
         now = figures(model.p)
@@ -1253,7 +1261,7 @@ def test_reports_agree_with_the_reference(database: Database) -> None:
     total = {"figures": 0, "worlds": 0}
 
     @settings(
-        max_examples=40 if heavy else 10,
+        max_examples=20 if heavy else 6,
         deadline=None,
         database=None,
         # A world comes from one random seed: shrinking it helps little and takes minutes.
