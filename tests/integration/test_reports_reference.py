@@ -1278,4 +1278,4 @@ def test_reports_agree_with_the_reference(database: Database) -> None:
             empty_all_tables(database)
 
     check()
-    assert total["worlds"] >= (40 if heavy else 10)
+    assert total["worlds"] >= (20 if heavy else 6)
