@@ -28,6 +28,7 @@ from sqlalchemy import (
     and_,
     case,
     distinct,
+    false,
     func,
     literal,
     or_,
@@ -74,12 +75,8 @@ from casework.reports.tables import (
     ratio,
 )
 from casework.tasks.models import Task, TaskSource, TaskState
-from casework.treatment.models import (
-    DischargeReason,
-    PrevalenceEstimate,
-    SubstanceGroup,
-    TreatmentEpisode,
-)
+from casework.treatment.models import DischargeReason, SubstanceGroup, TreatmentEpisode
+from casework.treatment.queries import prevalence_for
 from casework.users.models import User
 
 #: The user id given to the access rule in reports: matches no emergency access (rule 3).
@@ -1455,15 +1452,6 @@ def _treatment_figures(ctx: Ctx, period: Period) -> tuple[int, int, int, Counter
     return int(row[0]), int(row[1]), int(row[2]), groups
 
 
-def _estimates(ctx: Ctx, year: int) -> dict[SubstanceGroup, Any]:
-    rows = ctx.db.execute(
-        select(PrevalenceEstimate)
-        .where(PrevalenceEstimate.year <= year)
-        .order_by(PrevalenceEstimate.year)
-    ).scalars()
-    return {row.substance_group: row for row in rows}
-
-
 def _partnership(ctx: Ctx) -> Report:
     period = ctx.filters.period
     baseline = ctx.filters.baseline or period.before()
@@ -1503,7 +1491,7 @@ def _partnership(ctx: Ctx) -> Report:
         ],
     )
     del this
-    estimates = _estimates(ctx, period.end.year)
+    estimates = prevalence_for(ctx.db, period.end.year)
     need = Table(
         "unmet_need",
         "Unmet need by substance group: the share of the estimated number not in treatment",
@@ -1634,11 +1622,11 @@ def _sql_measure(build: Callable[[Ctx], Select[Any]]) -> Callable[[Ctx, dict[str
                 raise LookupError(key)
             column = sub.c[key]
             if isinstance(column.type, Uuid) and value:
-                # SQLite stores a UUID as 32 hex digits: compare as a UUID, not as text.
+                # Compared as a UUID: its text form differs by database (SQLite: no hyphens).
                 try:
                     conditions.append(column == uuid.UUID(value))
                 except ValueError:
-                    raise LookupError(key) from None
+                    conditions.append(false())
                 continue
             conditions.append(func.coalesce(func.cast(column, _text()), "") == value)
         return select(sub.c.person_id).where(*conditions)
@@ -1698,23 +1686,22 @@ def _dash(ctx: Ctx) -> Any:
     ).where(Referral.id.in_(_cohort(ctx, "domestic_abuse")))
 
 
-def _baseline_ctx(ctx: Ctx, params: dict[str, str]) -> Ctx:
-    if params.pop("period", None) != "baseline":
-        return ctx
-    period = ctx.filters.baseline or ctx.filters.period.before()
-    from dataclasses import replace
+def _open_cases_people(ctx: Ctx, params: dict[str, str]) -> Any:
+    build = _team_cases if "team" in params else _open_cases_banded
+    return _sql_measure(build)(ctx, params)
 
-    return Ctx(ctx.db, ctx.viewer, ctx.scope, replace(ctx.filters, period=period), ctx.now)
+
+def _in_treatment_people(ctx: Ctx, params: dict[str, str]) -> Any:
+    """People in treatment in the period, or in the baseline (``period=baseline``); team and
+    worker filters still mean the reporting period's caseloads, as in the figures."""
+    baseline = params.pop("period", None) == "baseline"
+    period = (ctx.filters.baseline or ctx.filters.period.before()) if baseline else None
+    return _sql_measure(lambda c: _episodes(c, period or c.filters.period))(ctx, params)
 
 
 MEASURES.update(
     {
-        "open_cases": (
-            "Open cases",
-            lambda ctx, p: (
-                _sql_measure(_team_cases) if "team" in p else _sql_measure(_open_cases_banded)
-            )(ctx, p),
-        ),
+        "open_cases": ("Open cases", _open_cases_people),
         "new_cases": ("New cases in the period", _sql_measure(_cases_started)),
         "closed_cases": ("Cases closed in the period", _sql_measure(_cases_closed)),
         "overdue": ("Overdue work", _sql_measure(_overdue)),
@@ -1723,12 +1710,7 @@ MEASURES.update(
         "reached": ("Referrals reaching a stage", _sql_measure(_reached_any)),
         "releases": ("Prison releases", _python_measure(_releases)),
         "dash": ("Domestic abuse referrals", _sql_measure(_dash)),
-        "in_treatment": (
-            "People in treatment",
-            lambda ctx, p: _sql_measure(lambda c: _episodes(c, c.filters.period))(
-                _baseline_ctx(ctx, p), p
-            ),
-        ),
+        "in_treatment": ("People in treatment", _in_treatment_people),
     }
 )
 
