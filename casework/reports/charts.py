@@ -77,6 +77,10 @@ def _point(cell: Cell) -> dict[str, Any]:
     return {"value": value, "label": cell.shown}
 
 
+def _shorten(label: str, most: int = 18) -> str:
+    return label if len(label) <= most else label[: most - 1].rstrip() + "…"
+
+
 def _formatter(value: float | None) -> str:
     if value is None:
         return ""
@@ -134,9 +138,15 @@ def render_svg(chart: Chart, *, narrow: bool = False) -> bytes:
         config["y_labels"] = ticks
         config["range"] = (0, ticks[-1])
     drawing = (pygal.HorizontalBar if horizontal else pygal.Bar)(**config)
-    drawing.x_labels = list(chart.labels)
+    # On a phone, long category names would squeeze horizontal bars: the table has them whole.
+    short = narrow and horizontal
+    labels = [_shorten(label) if short else label for label in chart.labels]
+    # pygal draws a horizontal chart's first label at the bottom: reversed, the first label
+    # (a funnel's first stage) is at the top, as in the table.
+    order: slice = slice(None, None, -1) if horizontal else slice(None)
+    drawing.x_labels = labels[order]
     for name, cells in chart.series:
-        drawing.add(name, [_point(cell) for cell in cells])
+        drawing.add(name, [_point(cell) for cell in cells][order])
     svg = drawing.render()
     return svg if isinstance(svg, bytes) else str(svg).encode("utf-8")
 
