@@ -86,11 +86,18 @@ class OutColumn:
 
 
 def _column_kind(table: Table, index: int) -> CellKind:
+    """What a column holds: its first cell that is neither a heading nor an empty placeholder
+    (a funnel's first stage has no ratio to the stage before)."""
+    found = CellKind.LABEL
     for row in table.rows:
-        kind = row.cells[index].kind
-        if kind is not CellKind.LABEL:
-            return kind
-    return CellKind.LABEL
+        cell = row.cells[index]
+        if cell.kind is CellKind.LABEL:
+            continue
+        if cell.kind is CellKind.TEXT and not cell.value:
+            found = CellKind.TEXT
+            continue
+        return cell.kind
+    return found
 
 
 def layout(table: Table) -> list[OutColumn]:
