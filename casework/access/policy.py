@@ -418,6 +418,41 @@ def readable_across(
     )
 
 
+def readable_for_figures(
+    viewer: Viewer,
+    *,
+    person_col: Any,
+    agency_col: Any,
+    category_col: Any,
+    now: datetime,
+) -> ColumnElement[bool]:
+    """Rules 1 and 2 as one set-based filter for **aggregate figures** (reports, DECISIONS §3):
+    the agency's own items, whether or not the case is still open (a count is not a view of
+    the person), and other agencies' items the agency may read now — identity while it is
+    involved or created the record, any other category while it is involved and a basis in
+    force names it (or its kind) for that category. Emergency access never counts.
+
+    The same rule as :func:`readable_across` without rule 3, and without the person's
+    visibility for the agency's own items. The cheap test comes first: correlated subqueries
+    run only for other agencies' rows (measured faster than hashing the agency's whole set of
+    involved and covered people, which costs a constant few hundred ms on a large partnership).
+    """
+    agency = viewer.agency_id
+    today = _today(now)
+    involved = _open_involvement(person_col, agency)
+    created = exists().where(Person.id == person_col, Person.created_by_agency_id == agency)
+    covered = exists().where(
+        SharingBasisCategory.basis_id == SharingBasis.id,
+        SharingBasisCategory.category == category_col,
+        *bases_in_force(person_col, agency, viewer.agency_kind, today),
+    )
+    shared = or_(
+        and_(category_col == Category.IDENTITY, or_(involved, created)),
+        and_(involved, covered),
+    )
+    return and_(category_col.in_(sorted(viewer.categories)), or_(agency_col == agency, shared))
+
+
 def readable_across_params(viewer: Viewer, *, now: datetime | None = None) -> dict[str, object]:
     now = now or utcnow()
     return {

@@ -23,24 +23,29 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Float,
+    Integer,
     Select,
+    String,
     Uuid,
     and_,
     case,
+    cast,
     distinct,
     false,
     func,
-    literal,
+    null,
     or_,
     select,
     true,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
 from casework.access.policy import (
     Viewer,
-    readable_across,
     readable_across_params,
+    readable_for_figures,
     visible_bases,
     visible_people,
 )
@@ -51,7 +56,6 @@ from casework.contacts.models import LatestContact
 from casework.family.models import Involvement
 from casework.pathways.definitions import PathwayDef, pathways
 from casework.pathways.models import Referral, ReferralEvent
-from casework.pathways.queries import readable_referrals
 from casework.people.codes import ClosureReason
 from casework.people.models import Person
 from casework.reports.definitions import REPORTS, scope_for
@@ -196,28 +200,35 @@ def _agency_is(column: Any, ctx: Ctx) -> ColumnElement[bool]:
 def _readable_items(
     ctx: Ctx, *, person_col: Any, agency_col: Any, category_col: Any
 ) -> ColumnElement[bool]:
-    """Rule 1 (the agency's own records, whether or not the case is still open: a figure is
-    not a view of the person) or rule 2 (another agency's, shared with it now)."""
+    """A manager's rows: rules 1 and 2 (the access policy's form for figures)."""
     if ctx.scope is Scope.PARTNERSHIP:
         return true()
-    own = and_(
-        agency_col == ctx.viewer.agency_id,
-        category_col.in_(sorted(ctx.viewer.categories)),
-    )
-    return or_(
-        own,
-        readable_across(person_col=person_col, agency_col=agency_col, category_col=category_col),
+    return readable_for_figures(
+        ctx.viewer,
+        person_col=person_col,
+        agency_col=agency_col,
+        category_col=category_col,
+        now=ctx.now,
     )
 
 
 def _referrals_in_scope(ctx: Ctx) -> ColumnElement[bool]:
     scoped: ColumnElement[bool] = true()
     if ctx.scope is Scope.AGENCY:
-        own = and_(
-            Referral.from_agency_id == ctx.viewer.agency_id,
+        # Made by the agency or shared with it (rules 1-2), or sent to it.
+        addressed = and_(
+            Referral.to_agency_id == ctx.viewer.agency_id,
             Referral.category.in_(sorted(ctx.viewer.categories)),
         )
-        scoped = or_(own, readable_referrals())
+        scoped = or_(
+            addressed,
+            _readable_items(
+                ctx,
+                person_col=Referral.person_id,
+                agency_col=Referral.from_agency_id,
+                category_col=Referral.category,
+            ),
+        )
     agency = ctx.filters.agency_id if ctx.scope is Scope.PARTNERSHIP else None
     by_agency = (
         true()
@@ -607,7 +618,7 @@ def _pathways(ctx: Ctx) -> list[PathwayDef]:
     return sorted(chosen, key=lambda p: (p.key != FIRST_PATHWAY, p.name))
 
 
-def _first_answers() -> Any:
+def _first_answers(ctx: Ctx) -> Any:
     """Each referral's first answer: the receiving agency's first move after the referral."""
     ranked = (
         select(
@@ -625,6 +636,7 @@ def _first_answers() -> Any:
         .where(
             ReferralEvent.from_stage.is_not(None),
             ReferralEvent.agency_id == Referral.to_agency_id,
+            _in_period(Referral.created_at, ctx.filters.period),
         )
         .subquery()
     )
@@ -655,7 +667,7 @@ def _answer_class(answer: Any) -> Any:
 
 
 def _referrals_made(ctx: Ctx) -> Any:
-    answer = _first_answers().subquery()
+    answer = _first_answers(ctx).subquery()
     return (
         select(
             Referral.person_id.label("person_id"),
@@ -665,6 +677,9 @@ def _referrals_made(ctx: Ctx) -> Any:
             _answer_class(answer).label("answer"),
             Referral.created_at.label("created_at"),
             answer.c.occurred_at.label("answered_at"),
+            cast(_days_apart(ctx, answer.c.occurred_at, Referral.created_at), Float).label(
+                "wait_days"
+            ),
             case(
                 (
                     and_(
@@ -699,11 +714,7 @@ def _referral_table(
     out = []
     for value in order:
         items = groups.get(value, [])
-        answered = [
-            _days_between(_aware(r.answered_at), _aware(r.created_at))
-            for r in items
-            if r.answered_at is not None
-        ]
+        answered = [round(r.wait_days, 1) for r in items if r.wait_days is not None]
         cls = Counter(r.answer for r in items)
         cells = [count(len(items), _d("referrals", **{by: value}))]
         cells += [count(cls[a], _d("referrals", **{by: value, "answer": a})) for a, _ in ANSWERS]
@@ -738,17 +749,24 @@ def _referral_table(
         for r in range(len(table.rows))
     ]
     if table.rows and table.rows[-1].total:
-        answered = [
-            _days_between(_aware(r.answered_at), _aware(r.created_at))
-            for r in rows
-            if r.answered_at is not None
-        ]
+        answered = [round(r.wait_days, 1) for r in rows if r.wait_days is not None]
         table.rows[-1].cells[-1] = days(_median(answered), len(answered))
     return table
 
 
 def _referrals(ctx: Ctx) -> Report:
-    rows = ctx.rows(_referrals_made(ctx))
+    made_sub = _referrals_made(ctx).subquery()
+    # Only what the tables need: no ids per person, no times to convert (days come worked out).
+    rows = ctx.rows(
+        select(
+            made_sub.c.pathway,
+            made_sub.c.source,
+            made_sub.c.receiver,
+            made_sub.c.answer,
+            made_sub.c.long_wait,
+            made_sub.c.wait_days,
+        )
+    )
     by_pathway = _referral_table(
         ctx,
         rows,
@@ -951,15 +969,30 @@ def _cohort(ctx: Ctx, pathway: str | None = None) -> Any:
     )
 
 
-def _reached(ctx: Ctx, pathway: str) -> Any:
-    """One row per cohort referral and stage it ever reached (the events the viewer may read),
-    with when it first got there and the reason recorded on the way."""
-    readable = _readable_items(
-        ctx,
-        person_col=ReferralEvent.person_id,
-        agency_col=ReferralEvent.agency_id,
-        category_col=ReferralEvent.category,
-    )
+def _reached(ctx: Ctx, pathway: str | Sequence[str] | None = None) -> Any:
+    """One row per cohort referral (on one pathway, or on all) and stage it ever reached (the
+    events the viewer may read), with when it first got there and the reason recorded on the
+    way."""
+    readable: ColumnElement[bool] = true()
+    if ctx.scope is Scope.AGENCY:
+        # Where a referral has got to is shown to both its ends (``stage_shown``): a stage the
+        # viewer's roles may read counts when the agency made or received the referral;
+        # otherwise the step must be readable under rules 1-2.
+        readable = or_(
+            and_(
+                ReferralEvent.category.in_(sorted(ctx.viewer.categories)),
+                or_(
+                    Referral.from_agency_id == ctx.viewer.agency_id,
+                    Referral.to_agency_id == ctx.viewer.agency_id,
+                ),
+            ),
+            _readable_items(
+                ctx,
+                person_col=ReferralEvent.person_id,
+                agency_col=ReferralEvent.agency_id,
+                category_col=ReferralEvent.category,
+            ),
+        )
     reason = func.coalesce(
         ReferralEvent.data["reason"].as_string(), ReferralEvent.data["what_happened"].as_string()
     )
@@ -967,30 +1000,107 @@ def _reached(ctx: Ctx, pathway: str) -> Any:
         select(
             ReferralEvent.referral_id.label("referral_id"),
             ReferralEvent.person_id.label("person_id"),
+            Referral.pathway.label("pathway"),
             ReferralEvent.to_stage.label("stage"),
             func.min(ReferralEvent.occurred_at).label("first_at"),
             func.max(reason).label("reason"),
         )
+        .join(Referral, Referral.id == ReferralEvent.referral_id)
         # The referral's own start is part of the referral, which the cohort already limits to
         # those the viewer may read (the receiving agency reads what it was sent); every later
         # step must be readable in its own right.
         .where(
-            ReferralEvent.referral_id.in_(_cohort(ctx, pathway)),
+            _in_period(Referral.created_at, ctx.filters.period),
+            _referrals_in_scope(ctx),
+            true()
+            if pathway is None
+            else Referral.pathway == pathway
+            if isinstance(pathway, str)
+            else Referral.pathway.in_(list(pathway)),
             or_(ReferralEvent.from_stage.is_(None), readable),
         )
-        .group_by(ReferralEvent.referral_id, ReferralEvent.person_id, ReferralEvent.to_stage)
+        .group_by(
+            ReferralEvent.referral_id,
+            ReferralEvent.person_id,
+            Referral.pathway,
+            ReferralEvent.to_stage,
+        )
     )
 
 
-def _reached_rows(ctx: Ctx, pathway: str) -> dict[str, dict[uuid.UUID, Any]]:
-    by_stage: dict[str, dict[uuid.UUID, Any]] = {}
-    for row in ctx.rows(_reached(ctx, pathway)):
-        by_stage.setdefault(row.stage, {})[row.referral_id] = row
-    return by_stage
+def _days_apart(ctx: Ctx, later: Any, earlier: Any) -> Any:
+    """Days between two stored times, worked out by the database (a float)."""
+    if ctx.db.get_bind().dialect.name == "sqlite":
+        return func.julianday(later) - func.julianday(earlier)
+    return func.extract("epoch", later - earlier) / 86400.0
 
 
-def _funnel_tables(ctx: Ctx, pathway: PathwayDef) -> tuple[Table, Table]:
-    reached = _reached_rows(ctx, pathway.key)
+@dataclass
+class Reached:
+    """What the funnels need, counted by the database: referrals reaching each (pathway, stage)
+    by reason, and the days from each main-path stage to the next, one value per referral."""
+
+    reasons: dict[tuple[str, str], Counter[str | None]]
+    gaps: dict[tuple[str, str], list[float]]
+
+    def count(self, pathway: str, stage: str) -> int:
+        return sum(self.reasons.get((pathway, stage), Counter()).values())
+
+
+def _reached_figures(ctx: Ctx, chosen: list[PathwayDef]) -> Reached:
+    """Counts by (pathway, stage, reason) and the days between consecutive main-path stages,
+    in one statement: the cohort's steps are worked out once (a CTE) and read twice."""
+    sub = _reached(ctx, ctx.filters.pathway).cte("reached")
+    counts = select(
+        sub.c.pathway,
+        sub.c.stage,
+        sub.c.reason,
+        func.count().label("n"),
+        cast(null(), Float).label("gap"),
+    ).group_by(sub.c.pathway, sub.c.stage, sub.c.reason)
+    parts: list[Any] = [counts]
+    steps = [
+        (p.key, p.main_path[i - 1], p.main_path[i])
+        for p in chosen
+        for i in range(1, len(p.main_path))
+    ]
+    if steps:
+        before = sub.alias("before")
+        after = sub.alias("after")
+        parts.append(
+            select(
+                after.c.pathway,
+                after.c.stage,
+                cast(null(), String).label("reason"),
+                cast(null(), Integer).label("n"),
+                cast(_days_apart(ctx, after.c.first_at, before.c.first_at), Float).label("gap"),
+            )
+            .select_from(before)
+            .join(after, after.c.referral_id == before.c.referral_id)
+            .where(
+                or_(
+                    *[
+                        and_(
+                            before.c.pathway == key,
+                            before.c.stage == earlier,
+                            after.c.stage == later,
+                        )
+                        for key, earlier, later in steps
+                    ]
+                )
+            )
+        )
+    reasons: dict[tuple[str, str], Counter[str | None]] = {}
+    gaps: dict[tuple[str, str], list[float]] = {}
+    for pathway, stage, reason, n, gap in ctx.rows(union_all(*parts)):
+        if gap is None:
+            reasons.setdefault((pathway, stage), Counter())[reason] += int(n)
+        else:
+            gaps.setdefault((pathway, stage), []).append(round(float(gap), 1))
+    return Reached(reasons, gaps)
+
+
+def _funnel_tables(reached: Reached, pathway: PathwayDef) -> tuple[Table, Table]:
     main = Table(
         f"funnel_{pathway.key}",
         f"{pathway.name}: referrals made in the period reaching each stage",
@@ -1002,28 +1112,24 @@ def _funnel_tables(ctx: Ctx, pathway: PathwayDef) -> tuple[Table, Table]:
             Column("median_days", "Median days from the previous stage"),
         ],
     )
-    start = len(reached.get(pathway.main_path[0], {}))
-    previous: dict[uuid.UUID, Any] | None = None
+    start = reached.count(pathway.key, pathway.main_path[0])
+    previous: int | None = None
     for i, stage in enumerate(pathway.main_path):
-        here = reached.get(stage, {})
+        here = reached.count(pathway.key, stage)
         drill = _d("reached", pathway=pathway.key, stage=stage)
         if previous is None:
             cells = [
-                count(len(here), drill),
+                count(here, drill),
                 Cell(CellKind.TEXT, ""),
                 Cell(CellKind.TEXT, ""),
                 days(None, 0),
             ]
         else:
-            gaps = [
-                _days_between(_aware(row.first_at), _aware(previous[ref].first_at))
-                for ref, row in here.items()
-                if ref in previous
-            ]
+            gaps = reached.gaps.get((pathway.key, stage), [])
             cells = [
-                count(len(here), drill),
-                ratio(len(here), len(previous), of=((i, 1), (i - 1, 1))),
-                ratio(len(here), start, of=((i, 1), (0, 1))),
+                count(here, drill),
+                ratio(here, previous, of=((i, 1), (i - 1, 1))),
+                ratio(here, start, of=((i, 1), (0, 1))),
                 days(_median(gaps), len(gaps)),
             ]
         main.rows.append(Row([label(pathway.stages[stage].label), *cells]))
@@ -1037,17 +1143,16 @@ def _funnel_tables(ctx: Ctx, pathway: PathwayDef) -> tuple[Table, Table]:
     for stage, stage_def in pathway.stages.items():
         if stage in pathway.main_path:
             continue
-        here = reached.get(stage, {})
+        reasons = reached.reasons.get((pathway.key, stage), Counter())
         top = len(side.rows)
         side.rows.append(
             Row(
                 [
                     label(stage_def.label),
-                    count(len(here), _d("reached", pathway=pathway.key, stage=stage)),
+                    count(sum(reasons.values()), _d("reached", pathway=pathway.key, stage=stage)),
                 ]
             )
         )
-        reasons = Counter(row.reason for row in here.values())
         if len(reasons) > 1 or (reasons and None not in reasons):
             parts = []
             for code, n in sorted(reasons.items(), key=lambda item: str(item[0])):
@@ -1081,8 +1186,10 @@ def _reason_labels(pathway: PathwayDef) -> dict[str, str]:
 
 def _funnel(ctx: Ctx) -> Report:
     sections = []
-    for pathway in _pathways(ctx):
-        main, side = _funnel_tables(ctx, pathway)
+    chosen = _pathways(ctx)
+    reached = _reached_figures(ctx, chosen)
+    for pathway in chosen:
+        main, side = _funnel_tables(reached, pathway)
         first = main.cell(0, 1).n
         last = main.rows[-1]
         headline = (
@@ -1250,16 +1357,30 @@ def _continuity(ctx: Ctx) -> Report:
 # --- 6. hospital and domestic abuse -------------------------------------------------------------
 
 
-def _reached_counts(ctx: Ctx, pathway: str) -> tuple[int, Counter[str]]:
-    sub = _reached(ctx, pathway).subquery()
+def _reached_counts(ctx: Ctx, keys: Sequence[str]) -> tuple[Counter[str], Counter[tuple[str, str]]]:
+    """Referrals made in the period on these pathways, and how many reached each stage (two
+    statements for all the pathways)."""
+    sub = _reached(ctx, keys).subquery()
     found = Counter(
         {
-            row[0]: int(row[1])
-            for row in ctx.rows(select(sub.c.stage, func.count()).group_by(sub.c.stage))
+            (row[0], row[1]): int(row[2])
+            for row in ctx.rows(
+                select(sub.c.pathway, sub.c.stage, func.count()).group_by(
+                    sub.c.pathway, sub.c.stage
+                )
+            )
         }
     )
-    made = int(ctx.scalar(select(func.count()).select_from(_cohort(ctx, pathway).subquery())) or 0)
-    return made, found
+    made_rows = ctx.rows(
+        select(Referral.pathway, func.count())
+        .where(
+            _in_period(Referral.created_at, ctx.filters.period),
+            _referrals_in_scope(ctx),
+            Referral.pathway.in_(list(keys)),
+        )
+        .group_by(Referral.pathway)
+    )
+    return Counter({row[0]: int(row[1]) for row in made_rows}), found
 
 
 def _share_table(
@@ -1297,7 +1418,9 @@ def _high_risk(ctx: Ctx) -> tuple[int, int]:
 
 
 def _hospital_da(ctx: Ctx) -> Report:
-    made, reached = _reached_counts(ctx, "hospital")
+    made_by, stages = _reached_counts(ctx, ("hospital", "domestic_abuse"))
+    made = made_by["hospital"]
+    reached = Counter({stage: n for (key, stage), n in stages.items() if key == "hospital"})
     hospital = _share_table(
         "hospital",
         "Hospital on-ward referrals made in the period",
@@ -1322,7 +1445,8 @@ def _hospital_da(ctx: Ctx) -> Report:
             ),
         ],
     )
-    da_made, da = _reached_counts(ctx, "domestic_abuse")
+    da_made = made_by["domestic_abuse"]
+    da = Counter({stage: n for (key, stage), n in stages.items() if key == "domestic_abuse"})
     dash, high = _high_risk(ctx)
     abuse = _share_table(
         "domestic_abuse",
@@ -1665,14 +1789,7 @@ def _team_cases(ctx: Ctx) -> Any:
 
 
 def _reached_any(ctx: Ctx) -> Any:
-    parts = [
-        _reached(ctx, p.key).add_columns(literal(p.key).label("pathway"))
-        for p in pathways().by_key.values()
-    ]
-    from sqlalchemy import union_all
-
-    every = union_all(*parts).subquery()
-    return select(every)
+    return _reached(ctx, ctx.filters.pathway)
 
 
 def _dash(ctx: Ctx) -> Any:

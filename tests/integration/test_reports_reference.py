@@ -832,8 +832,11 @@ class Model:
         out = []
         for r in self.cohort(pathway):
             stages: dict[str, list[Ev]] = {}
+            # Where a referral has got to is shown to both its ends (a manager's roles read
+            # every category); other steps need rules 1-2.
+            ends = self.viewer_agency in {r.from_agency, r.to_agency}
             for e in r.events:
-                if e.from_stage is None or self.may_read(r.person, e.agency, e.category):
+                if e.from_stage is None or ends or self.may_read(r.person, e.agency, e.category):
                     stages.setdefault(e.to_stage, []).append(e)
             for stage, events in stages.items():
                 reasons = [
