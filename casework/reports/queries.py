@@ -17,7 +17,7 @@ import statistics
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -697,12 +697,51 @@ def _referrals_made(ctx: Ctx) -> Any:
     )
 
 
+@dataclass
+class _Tally:
+    """One breakdown value's referrals: counts by answer, long waits, and the days to answer."""
+
+    made: int = 0
+    answers: Counter[str] = field(default_factory=Counter)
+    long_wait: int = 0
+    waits: list[float] = field(default_factory=list)
+
+    def add(self, answer: str, long_wait: str, wait: float | None) -> None:
+        self.made += 1
+        self.answers[answer] += 1
+        self.long_wait += long_wait == "yes"
+        if wait is not None:
+            self.waits.append(round(wait, 1))
+
+
+def _tallies(rows: Sequence[Any]) -> dict[str, dict[Any, _Tally]]:
+    """Every breakdown in one pass over the rows (pathway, source, receiver, answer, long
+    wait, days)."""
+    out: dict[str, dict[Any, _Tally]] = {"pathway": {}, "source": {}, "receiver": {}, "": {}}
+    for pathway, source, receiver, answer, long_wait, wait in rows:
+        for by, value in (
+            ("pathway", pathway),
+            ("source", source),
+            ("receiver", receiver),
+            ("", ""),
+        ):
+            tally = out[by].get(value)
+            if tally is None:
+                tally = out[by][value] = _Tally()
+            tally.add(answer, long_wait, wait)
+    return out
+
+
 def _referral_table(
-    ctx: Ctx, rows: Sequence[Any], by: str, *, key: str, caption: str, heading: str
+    ctx: Ctx,
+    tallies: dict[str, dict[Any, _Tally]],
+    by: str,
+    *,
+    key: str,
+    caption: str,
+    heading: str,
 ) -> Table:
-    groups: dict[Any, list[Any]] = {}
-    for row in rows:
-        groups.setdefault(getattr(row, by), []).append(row)
+    groups = tallies[by]
     if by == "pathway":
         defs = pathways().by_key
         order = [p.key for p in _pathways(ctx)]
@@ -713,18 +752,13 @@ def _referral_table(
         order.sort(key=lambda k: names.get(k, ""))
     out = []
     for value in order:
-        items = groups.get(value, [])
-        answered = [round(r.wait_days, 1) for r in items if r.wait_days is not None]
-        cls = Counter(r.answer for r in items)
-        cells = [count(len(items), _d("referrals", **{by: value}))]
-        cells += [count(cls[a], _d("referrals", **{by: value, "answer": a})) for a, _ in ANSWERS]
-        cells.append(
-            count(
-                sum(1 for r in items if r.long_wait == "yes"),
-                _d("referrals", **{by: value, "long_wait": "yes"}),
-            )
-        )
-        cells.append(days(_median(answered), len(answered)))
+        tally = groups.get(value, _Tally())
+        cells = [count(tally.made, _d("referrals", **{by: value}))]
+        cells += [
+            count(tally.answers[a], _d("referrals", **{by: value, "answer": a})) for a, _ in ANSWERS
+        ]
+        cells.append(count(tally.long_wait, _d("referrals", **{by: value, "long_wait": "yes"})))
+        cells.append(days(_median(tally.waits), len(tally.waits)))
         out.append((names.get(value, str(value)), cells))
     table = _grid(
         key,
@@ -749,8 +783,8 @@ def _referral_table(
         for r in range(len(table.rows))
     ]
     if table.rows and table.rows[-1].total:
-        answered = [round(r.wait_days, 1) for r in rows if r.wait_days is not None]
-        table.rows[-1].cells[-1] = days(_median(answered), len(answered))
+        every = tallies[""].get("", _Tally())
+        table.rows[-1].cells[-1] = days(_median(every.waits), len(every.waits))
     return table
 
 
@@ -767,9 +801,10 @@ def _referrals(ctx: Ctx) -> Report:
             made_sub.c.wait_days,
         )
     )
+    tallies = _tallies(rows)
     by_pathway = _referral_table(
         ctx,
-        rows,
+        tallies,
         "pathway",
         key="by_pathway",
         caption="Referrals made in the period, by pathway",
@@ -777,7 +812,7 @@ def _referrals(ctx: Ctx) -> Report:
     )
     by_source = _referral_table(
         ctx,
-        rows,
+        tallies,
         "source",
         key="by_source",
         caption="Referrals by referring agency",
@@ -785,14 +820,14 @@ def _referrals(ctx: Ctx) -> Report:
     )
     by_receiver = _referral_table(
         ctx,
-        rows,
+        tallies,
         "receiver",
         key="by_receiver",
         caption="Referrals by receiving agency",
         heading="Receiving agency",
     )
     made = len(rows)
-    waiting = sum(1 for r in rows if r.long_wait == "yes")
+    waiting = tallies[""][""].long_wait if rows else 0
     headline = (
         f"{made:,} referrals were made in the period; {waiting:,} have had no answer after "
         f"{ctx.filters.waiting_days} days."
