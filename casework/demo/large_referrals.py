@@ -221,6 +221,7 @@ SUBSTANCE_SHARES: dict[SubstanceGroup, float] = {
     SubstanceGroup.NON_OPIATE_ONLY: 8,
     SubstanceGroup.CRACK_ONLY: 6,
 }
+_GROUPS, _GROUP_WEIGHTS = list(SUBSTANCE_SHARES), list(SUBSTANCE_SHARES.values())
 _OPIATES = {SubstanceGroup.OPIATES_AND_CRACK, SubstanceGroup.OPIATES_ONLY}
 MODALITIES: dict[str, dict[Modality, float]] = {
     "opiates": {
@@ -255,6 +256,7 @@ DISCHARGES: dict[DischargeReason, float] = {
     DischargeReason.MOVED_AWAY: 5,
     DischargeReason.OTHER: 5,
 }
+_REASONS, _REASON_WEIGHTS = list(DISCHARGES), list(DISCHARGES.values())
 _FROM_CLOSURE: dict[ClosureReason, tuple[DischargeReason, ...]] = {
     ClosureReason.COMPLETED: (DischargeReason.COMPLETED_FREE, DischargeReason.COMPLETED),
     ClosureReason.REFERRED_ON: (DischargeReason.REFERRED_ON,),
@@ -675,7 +677,7 @@ class Maker:
         for member in members:
             if member.kind is not AgencyKind.TREATMENT:
                 continue
-            group = rng.choices(list(SUBSTANCE_SHARES), list(SUBSTANCE_SHARES.values()))[0]
+            group = rng.choices(_GROUPS, _GROUP_WEIGHTS)[0]
             started = min(
                 self.today, self.today - timedelta(days=member.start - rng.randint(0, 10))
             )
@@ -686,10 +688,10 @@ class Maker:
                 begun = self.today - timedelta(days=first)
                 length = rng.randint(30, max(30, first - member.start - 30))
                 ended = begun + timedelta(days=min(length, 540))
-                reason = rng.choices(list(DISCHARGES), list(DISCHARGES.values()))[0]
+                reason = rng.choices(_REASONS, _REASON_WEIGHTS)[0]
                 self._episode(rows, person_id, member, group, (begun, ended, reason))
                 if rng.random() < 0.3:  # back with a different pattern of use
-                    group = rng.choices(list(SUBSTANCE_SHARES), list(SUBSTANCE_SHARES.values()))[0]
+                    group = rng.choices(_GROUPS, _GROUP_WEIGHTS)[0]
             end: tuple[date, DischargeReason] | None = None
             if member.closure is ClosureReason.DIED and died_on is not None:
                 end = (max(died_on, started), DischargeReason.DIED)
@@ -701,7 +703,7 @@ class Maker:
                 )
             elif rng.random() < ENDED_WHILE_INVOLVED and (self.today - started).days > 30:
                 ended = started + timedelta(days=rng.randint(30, (self.today - started).days))
-                reason = rng.choices(list(DISCHARGES), list(DISCHARGES.values()))[0]
+                reason = rng.choices(_REASONS, _REASON_WEIGHTS)[0]
                 end = (ended, reason)
             self._episode(
                 rows, person_id, member, group, (started, *end) if end else (started, None, None)
