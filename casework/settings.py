@@ -122,6 +122,11 @@ class Settings:
     #: A message that failed this many times is shown to admins as failed (not retried).
     outbox_max_attempts: int = 8
     mail_from: str = "casework@localhost"
+    #: Reports: counts from 1 to this minus 1 are hidden ("<5") in exports and in every figure
+    #: a partnership lead sees (with secondary suppression); 0 turns suppression off.
+    report_suppression_threshold: int = 5
+    #: Reports: an export of more rows than this is refused with a message (no partial file).
+    report_export_max_rows: int = 100_000
     smtp_host: str = "localhost"
     smtp_port: int = 25
     smtp_starttls: bool = False
@@ -361,6 +366,8 @@ def validate(settings: Settings) -> None:
         ("jobs_sweep_seconds", settings.jobs_sweep_seconds, 1, 3_600),
         ("jobs_slow_sweep_seconds", settings.jobs_slow_sweep_seconds, 1, 86_400),
         ("outbox_max_attempts", settings.outbox_max_attempts, 1, 50),
+        ("report_suppression_threshold", settings.report_suppression_threshold, 0, 100),
+        ("report_export_max_rows", settings.report_export_max_rows, 1, 10_000_000),
         ("smtp_port", settings.smtp_port, 1, 65_535),
         ("smtp_timeout_seconds", settings.smtp_timeout_seconds, 1, 300),
     ):

@@ -1,20 +1,91 @@
-"""The measures behind every report, as set-based SQL narrowed by the access policy."""
+"""The measures behind every report, as set-based SQL narrowed by the access policy.
+
+A **measure** is a query with one row per counted thing (a case, a referral, a consent, an
+episode) carrying ``person_id`` and the breakdown columns a table groups by. The figures in a
+table are ``GROUP BY`` counts over the measure; the people behind a figure (the drill-down) are
+the same measure filtered to the figure's breakdown values and to the people the viewer may see.
+Medians are worked out in Python from the per-row day counts (no portable SQL median).
+
+Scope (DECISIONS §3): a manager's measures keep only what their agency may read under rules 1
+and 2 (the list form of the access rule, with emergency access left out: a break-glass is for
+one person's care, not for statistics); a partnership lead's cover the whole partnership.
+"""
 
 from __future__ import annotations
 
+import statistics
 import uuid
-from collections.abc import Callable
-from datetime import datetime
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    distinct,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
 
-from casework.access.policy import Viewer
-from casework.agencies.models import Agency, Team
-from casework.pathways.definitions import pathways
-from casework.reports.periods import Filters
-from casework.reports.tables import Drill, Report, Scope
+from casework.access.policy import (
+    Viewer,
+    readable_across,
+    readable_across_params,
+    visible_bases,
+    visible_people,
+)
+from casework.agencies.models import Agency, Team, TeamMembership
+from casework.clock import london_datetime, to_london
+from casework.consent.models import BasisKind, ReviewState, SharingBasis
+from casework.contacts.models import LatestContact
+from casework.family.models import Involvement
+from casework.pathways.definitions import PathwayDef, pathways
+from casework.pathways.models import Referral, ReferralEvent
+from casework.pathways.queries import readable_referrals
+from casework.people.codes import ClosureReason
+from casework.people.models import Person
+from casework.reports.definitions import REPORTS
+from casework.reports.periods import Filters, Period
+from casework.reports.tables import (
+    Cell,
+    CellKind,
+    Chart,
+    ChartKind,
+    Column,
+    Drill,
+    Report,
+    Row,
+    Scope,
+    Section,
+    Sum,
+    Table,
+    count,
+    days,
+    label,
+    ratio,
+)
+from casework.tasks.models import Task, TaskSource, TaskState
+from casework.treatment.models import (
+    DischargeReason,
+    PrevalenceEstimate,
+    SubstanceGroup,
+    TreatmentEpisode,
+)
 from casework.users.models import User
+
+#: The user id given to the access rule in reports: matches no emergency access (rule 3).
+NO_EMERGENCY = uuid.UUID(int=0)
+#: The first pathway in lists and funnels: Fine Lines.
+FIRST_PATHWAY = "required_assessment"
+
 
 Builder = Callable[[Session, Viewer, Scope, Filters, datetime], Report]
 BUILDERS: dict[str, Builder] = {}
@@ -41,10 +112,1624 @@ def workers(db: Session, agency_id: uuid.UUID | None) -> list[tuple[uuid.UUID, s
 
 
 def pathway_choices() -> list[tuple[str, str]]:
-    return [(p.key, p.name) for p in pathways().by_key.values()]
+    every = sorted(pathways().by_key.values(), key=lambda p: (p.key != FIRST_PATHWAY, p.name))
+    return [(p.key, p.name) for p in every]
+
+
+# --- the request: who, what scope, which filters ----------------------------------------------
+
+
+@dataclass
+class Ctx:
+    db: Session
+    viewer: Viewer
+    scope: Scope
+    filters: Filters
+    now: datetime
+
+    def __post_init__(self) -> None:
+        self.params: dict[str, object] = {
+            **readable_across_params(self.viewer, now=self.now),
+            "viewer_user_id": NO_EMERGENCY,
+        }
+        self.today = to_london(self.now).date()
+
+    @property
+    def agency_id(self) -> uuid.UUID | None:
+        """The agency every figure is about (a manager's own; a lead's chosen one or None)."""
+        if self.scope is Scope.AGENCY:
+            return self.viewer.agency_id
+        return self.filters.agency_id
+
+    def rows(self, statement: Any) -> Sequence[Any]:
+        return self.db.execute(statement, self.params).all()
+
+    def scalar(self, statement: Any) -> Any:
+        return self.db.execute(statement, self.params).scalar()
+
+
+def start_of(day: date) -> datetime:
+    """The first moment of a London day (in UTC, as stored)."""
+    return london_datetime(day, time(0))
+
+
+def end_of(day: date) -> datetime:
+    """The first moment after a London day."""
+    return start_of(day + timedelta(days=1))
+
+
+def _in_period(column: Any, period: Period) -> ColumnElement[bool]:
+    return and_(column >= start_of(period.start), column < end_of(period.end))
+
+
+def _workers(ctx: Ctx) -> Any | None:
+    """The workers a team or worker filter narrows to (None: no such filter)."""
+    if ctx.filters.worker_id is not None:
+        return [ctx.filters.worker_id]
+    if ctx.filters.team_id is not None:
+        return select(TeamMembership.user_id).where(TeamMembership.team_id == ctx.filters.team_id)
+    return None
+
+
+def _on_caseloads(ctx: Ctx, person_col: Any) -> ColumnElement[bool]:
+    """Team and worker filters on anything but cases: the person was on one of the workers'
+    caseloads at some time in the period."""
+    workers = _workers(ctx)
+    if workers is None:
+        return true()
+    period = ctx.filters.period
+    return (
+        select(Involvement.id)
+        .where(
+            Involvement.person_id == person_col,
+            Involvement.worker_id.in_(workers),
+            Involvement.started_on <= period.end,
+            or_(Involvement.ended_on.is_(None), Involvement.ended_on >= period.start),
+        )
+        .exists()
+    )
+
+
+def _agency_is(column: Any, ctx: Ctx) -> ColumnElement[bool]:
+    agency = ctx.agency_id
+    return true() if agency is None else column == agency
+
+
+def _readable_items(
+    ctx: Ctx, *, person_col: Any, agency_col: Any, category_col: Any
+) -> ColumnElement[bool]:
+    """Rule 1 (the agency's own records, whether or not the case is still open: a figure is
+    not a view of the person) or rule 2 (another agency's, shared with it now)."""
+    if ctx.scope is Scope.PARTNERSHIP:
+        return true()
+    own = and_(
+        agency_col == ctx.viewer.agency_id,
+        category_col.in_(sorted(ctx.viewer.categories)),
+    )
+    return or_(
+        own,
+        readable_across(person_col=person_col, agency_col=agency_col, category_col=category_col),
+    )
+
+
+def _referrals_in_scope(ctx: Ctx) -> ColumnElement[bool]:
+    scoped: ColumnElement[bool] = true()
+    if ctx.scope is Scope.AGENCY:
+        own = and_(
+            Referral.from_agency_id == ctx.viewer.agency_id,
+            Referral.category.in_(sorted(ctx.viewer.categories)),
+        )
+        scoped = or_(own, readable_referrals())
+    agency = ctx.filters.agency_id if ctx.scope is Scope.PARTNERSHIP else None
+    by_agency = (
+        true()
+        if agency is None
+        else or_(Referral.from_agency_id == agency, Referral.to_agency_id == agency)
+    )
+    pathway = true() if ctx.filters.pathway is None else Referral.pathway == ctx.filters.pathway
+    return and_(scoped, by_agency, pathway, _on_caseloads(ctx, Referral.person_id))
+
+
+def _counts(ctx: Ctx, measure: Select[Any], *dims: str) -> Counter[tuple[Any, ...]]:
+    sub = measure.subquery()
+    columns = [sub.c[name] for name in dims]
+    statement = select(*columns, func.count()).select_from(sub).group_by(*columns)
+    return Counter({tuple(row[:-1]): int(row[-1]) for row in ctx.rows(statement)})
+
+
+def _median(values: Iterable[float]) -> float | None:
+    items = list(values)
+    return float(statistics.median(items)) if items else None
+
+
+def _days_between(later: datetime, earlier: datetime) -> float:
+    return round((later - earlier).total_seconds() / 86400, 1)
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes for aware columns: they are stored in UTC.
+    from datetime import UTC
+
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# --- tables with totals -----------------------------------------------------------------------
+
+
+def _grid(
+    key: str,
+    caption: str,
+    heading: str,
+    columns: list[tuple[str, str]],
+    rows: list[tuple[str, list[Cell]]],
+    *,
+    total_column: str | None = None,
+    total_row: bool = True,
+) -> Table:
+    """A table of counts with a total row, and a total column when ``total_column`` names it
+    (the sum of the other count columns). Records the sums for secondary suppression."""
+    cols = [Column("label", heading, numeric=False)]
+    cols += [Column(k, text) for k, text in columns]
+    table = Table(key, caption, cols)
+    for text, cells in rows:
+        table.rows.append(Row([label(text), *cells]))
+    width = len(columns)
+    if total_row and rows:
+        sums: list[Cell] = []
+        for c in range(1, width + 1):
+            if all(table.cell(r, c).kind is CellKind.COUNT for r in range(len(rows))):
+                total = sum(table.cell(r, c).n for r in range(len(rows)))
+                sums.append(count(total, _total_drill(table, c, len(rows))))
+                table.sums.append(Sum((len(rows), c), tuple((r, c) for r in range(len(rows)))))
+            else:
+                sums.append(Cell(CellKind.TEXT, ""))
+        table.rows.append(Row([label("Total"), *sums], total=True))
+    if total_column is not None:
+        t = table.column_index(total_column)
+        parts = [c for c in range(1, width + 1) if c != t]
+        for r in range(len(table.rows)):
+            table.sums.append(Sum((r, t), tuple((r, c) for c in parts)))
+    return table
+
+
+def _total_drill(table: Table, column: int, n_rows: int) -> Drill | None:
+    """A total's drill-down: the column's measure without the row's breakdown value."""
+    drills = [table.cell(r, column).drill for r in range(n_rows)]
+    first = next((d for d in drills if d is not None), None)
+    if first is None:
+        return None
+    row_keys = set.intersection(*[{k for k, _ in d.params} for d in drills if d is not None])
+    varying = {k for k in row_keys if len({dict(d.params)[k] for d in drills if d}) > 1}
+    return Drill(first.measure, tuple((k, v) for k, v in first.params if k not in varying))
+
+
+# --- measures -----------------------------------------------------------------------------------
+
+
+def _open_cases(ctx: Ctx) -> Any:
+    """Cases (involvements) open now, of the agency in scope."""
+    last = (
+        select(func.max(LatestContact.occurred_at))
+        .where(
+            LatestContact.person_id == Involvement.person_id,
+            LatestContact.agency_id == Involvement.agency_id,
+        )
+        .scalar_subquery()
+    )
+    workers = _workers(ctx)
+    return select(
+        Involvement.person_id.label("person_id"),
+        Involvement.agency_id.label("agency"),
+        Involvement.worker_id.label("worker"),
+        last.label("last_contact"),
+    ).where(
+        Involvement.ended_on.is_(None),
+        _agency_is(Involvement.agency_id, ctx),
+        true() if workers is None else Involvement.worker_id.in_(workers),
+    )
+
+
+BANDS = (("0_7", "0 to 7 days", 0, 7), ("8_14", "8 to 14", 8, 14), ("15_28", "15 to 28", 15, 28))
+OVER = ("over_28", "Over 28 days")
+NEVER = ("none", "No contact yet")
+
+
+def _band(ctx: Ctx, last: Any) -> Any:
+    """Days since last contact, in bands, worked out when read (it moves with the clock)."""
+    whens = [(last.is_(None), NEVER[0])]
+    for key, _, _, high in BANDS:
+        whens.append((last >= start_of(ctx.today - timedelta(days=high)), key))
+    return case(*whens, else_=OVER[0])
+
+
+def _open_cases_banded(ctx: Ctx) -> Any:
+    sub = _open_cases(ctx).subquery()
+    return select(
+        sub.c.person_id,
+        sub.c.agency,
+        sub.c.worker,
+        _band(ctx, sub.c.last_contact).label("band"),
+    )
+
+
+def _cases_started(ctx: Ctx) -> Any:
+    period = ctx.filters.period
+    workers = _workers(ctx)
+    return select(
+        Involvement.person_id.label("person_id"), Involvement.agency_id.label("agency")
+    ).where(
+        Involvement.started_on >= period.start,
+        Involvement.started_on <= period.end,
+        _agency_is(Involvement.agency_id, ctx),
+        true() if workers is None else Involvement.worker_id.in_(workers),
+    )
+
+
+def _cases_closed(ctx: Ctx) -> Any:
+    period = ctx.filters.period
+    workers = _workers(ctx)
+    return select(
+        Involvement.person_id.label("person_id"),
+        Involvement.closure_reason.label("reason"),
+    ).where(
+        Involvement.ended_on >= period.start,
+        Involvement.ended_on <= period.end,
+        _agency_is(Involvement.agency_id, ctx),
+        true() if workers is None else Involvement.worker_id.in_(workers),
+    )
+
+
+TASK_KINDS = (
+    (TaskSource.WELFARE_CHECK, "Welfare checks"),
+    (TaskSource.PATHWAY, "Pathway deadlines"),
+    (TaskSource.CONSENT_REVIEW, "Consent reviews"),
+    (TaskSource.MANUAL, "Other tasks"),
+)
+
+
+def _overdue(ctx: Ctx) -> Any:
+    workers = _workers(ctx)
+    return select(
+        Task.person_id.label("person_id"),
+        Task.source.label("source"),
+        case((Task.red_since.is_not(None), "red"), else_="overdue").label("level"),
+    ).where(
+        Task.state == TaskState.OPEN,
+        Task.due_at < ctx.now,
+        _agency_is(Task.agency_id, ctx),
+        true() if workers is None else Task.user_id.in_(workers),
+    )
+
+
+# --- names for row headings -------------------------------------------------------------------
+
+
+def _names(ctx: Ctx, model: Any, ids: Iterable[Any]) -> dict[Any, str]:
+    wanted = [i for i in set(ids) if i is not None]
+    if not wanted:
+        return {}
+    column = model.full_name if model is User else model.name
+    return dict(ctx.db.execute(select(model.id, column).where(model.id.in_(wanted))).all())
+
+
+def _d(measure: str, **params: object) -> Drill:
+    return Drill(measure, tuple((k, str(v)) for k, v in params.items() if v is not None))
+
+
+# --- 1. caseload --------------------------------------------------------------------------------
+
+
+def _caseload(ctx: Ctx) -> Report:
+    by = "worker" if ctx.agency_id is not None else "agency"
+    banded = _counts(ctx, _open_cases_banded(ctx), by, "band")
+    keys = sorted({k[0] for k in banded}, key=lambda k: (k is None, str(k)))
+    names = _names(ctx, User if by == "worker" else Agency, keys)
+    band_keys = [b[0] for b in BANDS] + [OVER[0], NEVER[0]]
+    band_labels = [b[1] for b in BANDS] + [OVER[1], NEVER[1]]
+    rows = []
+    for key in keys:
+        who = names.get(key, "No named worker") if key is not None else "No named worker"
+        value = "" if key is None else str(key)
+        cells = [count(sum(banded[(key, b)] for b in band_keys), _d("open_cases", **{by: value}))]
+        cells += [
+            count(banded[(key, b)], _d("open_cases", **{by: value, "band": b})) for b in band_keys
+        ]
+        rows.append((who, cells))
+    rows.sort(key=lambda item: item[0])
+    open_table = _grid(
+        "open_cases",
+        "Open cases and days since the last contact",
+        "Worker" if by == "worker" else "Agency",
+        [("open", "Open cases"), *zip(band_keys, band_labels, strict=True)],
+        rows,
+        total_column="open",
+    )
+    total = open_table.rows[-1].cells if rows else []
+    stale = sum(c.n for c in total[5:7]) if total else 0
+    all_open = total[1].n if total else 0
+    headline = (
+        f"{all_open:,} open cases; {stale:,} have had no contact for over 28 days or none yet."
+        if all_open
+        else "No open cases match these filters."
+    )
+    chart = Chart(
+        ChartKind.BAR,
+        "Open cases by days since the last contact",
+        band_labels,
+        [("Open cases", total[2:7] if total else [])],
+        "Bar chart of open cases by days since the last contact; the data is in the table below.",
+    )
+    sections = [
+        Section(
+            "open",
+            "Open cases",
+            headline,
+            [open_table, _team_table(ctx)] if by == "worker" else [open_table],
+            chart,
+            [
+                "An open case is an agency's involvement with a person that has not ended.",
+                "Days since the last contact count from the agency's latest contact with the "
+                "person to today, so these figures change day by day.",
+            ],
+        ),
+        _new_and_closed(ctx),
+        _overdue_section(ctx),
+    ]
+    return _report(ctx, "caseload", sections)
+
+
+def _team_table(ctx: Ctx) -> Table:
+    sub = _open_cases(ctx).subquery()
+    statement = (
+        select(TeamMembership.team_id, func.count(distinct(sub.c.person_id)))
+        .join(sub, sub.c.worker == TeamMembership.user_id)
+        .group_by(TeamMembership.team_id)
+    )
+    found = dict(ctx.rows(statement))
+    teams = ctx.db.execute(
+        select(Team.id, Team.name).where(_agency_is(Team.agency_id, ctx)).order_by(Team.name)
+    ).all()
+    table = Table(
+        "open_by_team",
+        "Open cases by team (a worker in two teams counts in both)",
+        [Column("label", "Team", numeric=False), Column("open", "People with an open case")],
+    )
+    for team_id, name in teams:
+        table.rows.append(
+            Row([label(name), count(int(found.get(team_id, 0)), _d("open_cases", team=team_id))])
+        )
+    return table
+
+
+def _new_and_closed(ctx: Ctx) -> Section:
+    started = _counts(ctx, _cases_started(ctx), "agency")
+    closed = _counts(ctx, _cases_closed(ctx), "reason")
+    new_total = sum(started.values())
+    table = Table(
+        "new_cases",
+        "New cases in the period",
+        [Column("label", "Cases", numeric=False), Column("count", "Number")],
+        [Row([label("New cases opened"), count(new_total, _d("new_cases"))])],
+    )
+    rows = [
+        (reason.label, [count(closed[(reason,)], _d("closed_cases", reason=reason.value))])
+        for reason in ClosureReason
+    ]
+    closed_table = _grid(
+        "closed_cases",
+        "Cases closed in the period, by reason",
+        "Reason",
+        [("count", "Cases")],
+        rows,
+    )
+    closed_total = closed_table.rows[-1].cells[1].n
+    return Section(
+        "new_closed",
+        "New and closed cases",
+        f"{new_total:,} cases opened and {closed_total:,} closed in the period.",
+        [table, closed_table],
+        Chart(
+            ChartKind.HBAR,
+            "Cases closed by reason",
+            [reason.label for reason in ClosureReason],
+            [("Cases closed", [closed_table.cell(i, 1) for i in range(len(ClosureReason))])],
+            "Bar chart of cases closed in the period by reason; the data is in the table below.",
+        ),
+        ["A case is new when its involvement started in the period; closed when it ended."],
+    )
+
+
+def _overdue_section(ctx: Ctx) -> Section:
+    found = _counts(ctx, _overdue(ctx), "source", "level")
+    rows = []
+    for source, text in TASK_KINDS:
+        overdue = found[(source, "overdue")] + found[(source, "red")]
+        rows.append(
+            (
+                text,
+                [
+                    count(overdue, _d("overdue", source=source.value)),
+                    count(found[(source, "red")], _d("overdue", source=source.value, level="red")),
+                ],
+            )
+        )
+    table = _grid(
+        "overdue",
+        "Overdue welfare checks and tasks, now",
+        "Work",
+        [("overdue", "Overdue"), ("red", "Escalated (red)")],
+        rows,
+    )
+    welfare = table.cell(0, 1).n
+    total = table.rows[-1].cells[1].n
+    return Section(
+        "overdue",
+        "Overdue welfare checks and tasks",
+        f"{total:,} pieces of work are overdue now, {welfare:,} of them welfare checks.",
+        [table],
+        None,
+        ["Overdue: open and past its due time. Escalated: its reminder ladder has turned it red."],
+    )
+
+
+def _report(ctx: Ctx, name: str, sections: list[Section]) -> Report:
+    return Report(
+        name=name,
+        title=REPORTS[name].title,
+        filters=ctx.filters,
+        scope=ctx.scope,
+        sections=sections,
+        generated_at=ctx.now,
+    )
+
+
+# --- 2. referrals -------------------------------------------------------------------------------
+
+
+def _pathways(ctx: Ctx) -> list[PathwayDef]:
+    every = pathways().by_key
+    chosen = [every[ctx.filters.pathway]] if ctx.filters.pathway else list(every.values())
+    return sorted(chosen, key=lambda p: (p.key != FIRST_PATHWAY, p.name))
+
+
+def _first_answers() -> Any:
+    """Each referral's first answer: the receiving agency's first move after the referral."""
+    ranked = (
+        select(
+            ReferralEvent.referral_id,
+            ReferralEvent.to_stage,
+            ReferralEvent.occurred_at,
+            func.row_number()
+            .over(
+                partition_by=ReferralEvent.referral_id,
+                order_by=(ReferralEvent.occurred_at, ReferralEvent.id),
+            )
+            .label("n"),
+        )
+        .join(Referral, Referral.id == ReferralEvent.referral_id)
+        .where(
+            ReferralEvent.from_stage.is_not(None),
+            ReferralEvent.agency_id == Referral.to_agency_id,
+        )
+        .subquery()
+    )
+    return select(ranked.c.referral_id, ranked.c.to_stage, ranked.c.occurred_at).where(
+        ranked.c.n == 1
+    )
+
+
+ANSWERS = (
+    ("taken_up", "Taken up"),
+    ("declined", "Declined or not taken up"),
+    ("closed", "Withdrawn or closed without an answer"),
+    ("waiting", "No answer yet"),
+)
+
+
+def _answer_class(answer: Any) -> Any:
+    on_path = [
+        and_(Referral.pathway == p.key, answer.c.to_stage.in_(p.main_path))
+        for p in pathways().by_key.values()
+    ]
+    return case(
+        (answer.c.to_stage.is_not(None) & or_(*on_path), "taken_up"),
+        (answer.c.to_stage.is_not(None), "declined"),
+        (Referral.closed_at.is_not(None), "closed"),
+        else_="waiting",
+    )
+
+
+def _referrals_made(ctx: Ctx) -> Any:
+    answer = _first_answers().subquery()
+    return (
+        select(
+            Referral.person_id.label("person_id"),
+            Referral.pathway.label("pathway"),
+            Referral.from_agency_id.label("source"),
+            Referral.to_agency_id.label("receiver"),
+            _answer_class(answer).label("answer"),
+            Referral.created_at.label("created_at"),
+            answer.c.occurred_at.label("answered_at"),
+            case(
+                (
+                    and_(
+                        answer.c.to_stage.is_(None),
+                        Referral.closed_at.is_(None),
+                        Referral.created_at < ctx.now - timedelta(days=ctx.filters.waiting_days),
+                    ),
+                    "yes",
+                ),
+                else_="no",
+            ).label("long_wait"),
+        )
+        .outerjoin(answer, answer.c.referral_id == Referral.id)
+        .where(_in_period(Referral.created_at, ctx.filters.period), _referrals_in_scope(ctx))
+    )
+
+
+def _referral_table(
+    ctx: Ctx, rows: Sequence[Any], by: str, *, key: str, caption: str, heading: str
+) -> Table:
+    groups: dict[Any, list[Any]] = {}
+    for row in rows:
+        groups.setdefault(getattr(row, by), []).append(row)
+    if by == "pathway":
+        defs = pathways().by_key
+        order = [p.key for p in _pathways(ctx)]
+        names = {k: defs[k].name for k in order}
+    else:
+        order = list(groups)
+        names = _names(ctx, Agency, order)
+        order.sort(key=lambda k: names.get(k, ""))
+    out = []
+    for value in order:
+        items = groups.get(value, [])
+        answered = [
+            _days_between(_aware(r.answered_at), _aware(r.created_at))
+            for r in items
+            if r.answered_at is not None
+        ]
+        cls = Counter(r.answer for r in items)
+        cells = [count(len(items), _d("referrals", **{by: value}))]
+        cells += [count(cls[a], _d("referrals", **{by: value, "answer": a})) for a, _ in ANSWERS]
+        cells.append(
+            count(
+                sum(1 for r in items if r.long_wait == "yes"),
+                _d("referrals", **{by: value, "long_wait": "yes"}),
+            )
+        )
+        cells.append(days(_median(answered), len(answered)))
+        out.append((names.get(value, str(value)), cells))
+    table = _grid(
+        key,
+        caption,
+        heading,
+        [
+            ("made", "Referrals made"),
+            *ANSWERS,
+            ("long_wait", f"No answer after {ctx.filters.waiting_days} days"),
+            ("median", "Median days to an answer"),
+        ],
+        out,
+        total_column="made",
+    )
+    # The "no answer after N days" column is part of "no answer yet", not of the total.
+    made = table.column_index("made")
+    long_wait = table.column_index("long_wait")
+    table.sums = [
+        s for s in table.sums if s.total[1] != made or all(c != long_wait for _, c in s.parts)
+    ] + [
+        Sum((r, made), tuple((r, table.column_index(a)) for a, _ in ANSWERS))
+        for r in range(len(table.rows))
+    ]
+    if table.rows and table.rows[-1].total:
+        answered = [
+            _days_between(_aware(r.answered_at), _aware(r.created_at))
+            for r in rows
+            if r.answered_at is not None
+        ]
+        table.rows[-1].cells[-1] = days(_median(answered), len(answered))
+    return table
+
+
+def _referrals(ctx: Ctx) -> Report:
+    rows = ctx.rows(_referrals_made(ctx))
+    by_pathway = _referral_table(
+        ctx,
+        rows,
+        "pathway",
+        key="by_pathway",
+        caption="Referrals made in the period, by pathway",
+        heading="Pathway",
+    )
+    by_source = _referral_table(
+        ctx,
+        rows,
+        "source",
+        key="by_source",
+        caption="Referrals by referring agency",
+        heading="Referring agency",
+    )
+    by_receiver = _referral_table(
+        ctx,
+        rows,
+        "receiver",
+        key="by_receiver",
+        caption="Referrals by receiving agency",
+        heading="Receiving agency",
+    )
+    made = len(rows)
+    waiting = sum(1 for r in rows if r.long_wait == "yes")
+    headline = (
+        f"{made:,} referrals were made in the period; {waiting:,} have had no answer after "
+        f"{ctx.filters.waiting_days} days."
+        if made
+        else "No referrals were made in the period."
+    )
+    n = len(by_pathway.rows) - 1 if by_pathway.rows else 0
+    chart = Chart(
+        ChartKind.HBAR,
+        "Referrals made by pathway",
+        [by_pathway.rows[i].heading for i in range(n)],
+        [("Referrals made", [by_pathway.cell(i, 1) for i in range(n)])],
+        "Bar chart of referrals made in the period by pathway; the data is in the table below.",
+    )
+    notes = [
+        "The referrals counted are those made in the period.",
+        "An answer is the receiving agency's first step after the referral. Taken up: that "
+        "step is on the pathway's main path (accepted, attended...). Declined or not taken up: "
+        "any other step (declined, failed to attend...).",
+        "Median days to an answer counts from the referral to that first step.",
+    ]
+    sections = [
+        Section("pathways", "By pathway", headline, [by_pathway], chart, notes),
+        Section(
+            "agencies",
+            "By agency",
+            "Where referrals came from and went to.",
+            [by_source, by_receiver],
+        ),
+    ]
+    return _report(ctx, "referrals", sections)
+
+
+# --- 3. consent and lawful basis ----------------------------------------------------------------
+
+
+def _in_force(ctx: Ctx) -> ColumnElement[bool]:
+    today = ctx.today
+    return and_(
+        SharingBasis.starts_on <= today,
+        SharingBasis.ends_on >= today,
+        SharingBasis.withdrawn_at.is_(None),
+        SharingBasis.superseded_at.is_(None),
+        or_(SharingBasis.review_state.is_(None), SharingBasis.review_state != ReviewState.REJECTED),
+    )
+
+
+def _bases(ctx: Ctx) -> Any:
+    """Consent and basis records the viewer's agency may see (the agency they name or that
+    recorded them), one row each, classified now."""
+    scoped = true() if ctx.scope is Scope.PARTNERSHIP else visible_bases(ctx.viewer)
+    agency = ctx.filters.agency_id if ctx.scope is Scope.PARTNERSHIP else None
+    by_agency = (
+        true()
+        if agency is None
+        else or_(SharingBasis.agency_id == agency, SharingBasis.recorded_by_agency_id == agency)
+    )
+    in_force = _in_force(ctx)
+    consent = SharingBasis.kind == BasisKind.CONSENT
+    other = and_(
+        SharingBasis.kind.in_([BasisKind.VITAL_INTERESTS, BasisKind.SAFEGUARDING]),
+        or_(SharingBasis.review_state.is_(None), SharingBasis.review_state == ReviewState.PENDING),
+    )
+    overdue = SharingBasis.recorded_at < ctx.now - timedelta(days=7)
+    period = ctx.filters.period
+    return select(
+        SharingBasis.person_id.label("person_id"),
+        SharingBasis.agency_id.label("agency"),
+        SharingBasis.agency_kind.label("kind"),
+        case((and_(consent, in_force), "yes"), else_="no").label("consent"),
+        case(
+            (
+                and_(consent, in_force, SharingBasis.ends_on <= ctx.today + timedelta(days=30)),
+                "yes",
+            ),
+            else_="no",
+        ).label("expiring"),
+        case(
+            (
+                and_(
+                    consent,
+                    SharingBasis.withdrawn_on >= period.start,
+                    SharingBasis.withdrawn_on <= period.end,
+                ),
+                "yes",
+            ),
+            else_="no",
+        ).label("withdrawn"),
+        case((and_(other, in_force), "yes"), else_="no").label("review"),
+        case((and_(other, in_force, overdue), "yes"), else_="no").label("review_overdue"),
+    ).where(scoped, by_agency, _on_caseloads(ctx, SharingBasis.person_id))
+
+
+CONSENT_COLUMNS = (
+    ("consent", "People with consent in force"),
+    ("expiring", "Consents ending in the next 30 days"),
+    ("withdrawn", "Consents withdrawn in the period"),
+    ("review", "Other basis in force, waiting for review"),
+    ("review_overdue", "Of which waiting over 7 days"),
+)
+
+
+def _consent(ctx: Ctx) -> Report:
+    sub = _bases(ctx).subquery()
+    columns = []
+    for key, _ in CONSENT_COLUMNS:
+        person = case((sub.c[key] == "yes", sub.c.person_id))
+        columns.append(func.count(distinct(person)) if key == "consent" else func.count(person))
+    statement = select(sub.c.agency, sub.c.kind, *columns).group_by(sub.c.agency, sub.c.kind)
+    found = ctx.rows(statement)
+    names = _names(ctx, Agency, [row.agency for row in found])
+    rows = []
+    for row in found:
+        if row.agency is not None:
+            name, params = names.get(row.agency, "Unknown agency"), {"agency": row.agency}
+        else:
+            kind = row.kind.label if hasattr(row.kind, "label") else str(row.kind)
+            name, params = f"Any {kind.lower()} agency", {"kind": row.kind}
+        values = list(row[2:])
+        if not any(values):
+            continue
+        cells = [
+            count(int(v), _d("bases", **params, **{key: "yes"}))
+            for (key, _), v in zip(CONSENT_COLUMNS, values, strict=True)
+        ]
+        rows.append((name, cells))
+    rows.sort(key=lambda item: item[0])
+    table = Table(
+        "by_recipient",
+        "Consent and other lawful bases, by the agency they name",
+        [Column("label", "Named agency", numeric=False)]
+        + [Column(k, text) for k, text in CONSENT_COLUMNS],
+        [Row([label(name), *cells]) for name, cells in rows],
+    )
+    expiring = sum(r.cells[2].n for r in table.rows)
+    waiting = sum(r.cells[4].n for r in table.rows)
+    headline = (
+        f"{expiring:,} consents end in the next 30 days and {waiting:,} records of sharing on "
+        "another basis are waiting for review."
+        if table.rows
+        else "No consent or lawful-basis records match these filters."
+    )
+    chart = Chart(
+        ChartKind.HBAR,
+        "People with consent in force, by named agency",
+        [r.heading for r in table.rows],
+        [("People with consent in force", [r.cells[1] for r in table.rows])],
+        "Bar chart of people with consent in force for each named agency; the data is in the "
+        "table below.",
+    )
+    notes = [
+        "In force: given on or before today, not withdrawn or replaced, and today on or before "
+        "its review date.",
+        "Other basis: vital interests or safeguarding, recorded by a worker and not yet "
+        "approved by information governance.",
+        "The figures cover the records your agency may see: those naming it or recorded by it.",
+    ]
+    return _report(
+        ctx,
+        "consent",
+        [Section("consent", "Consent and lawful basis", headline, [table], chart, notes)],
+    )
+
+
+# --- 4. funnels ---------------------------------------------------------------------------------
+
+
+def _cohort(ctx: Ctx, pathway: str | None = None) -> Any:
+    """The referrals made in the period (on one pathway) that the viewer may read."""
+    return select(Referral.id).where(
+        _in_period(Referral.created_at, ctx.filters.period),
+        _referrals_in_scope(ctx),
+        true() if pathway is None else Referral.pathway == pathway,
+    )
+
+
+def _reached(ctx: Ctx, pathway: str) -> Any:
+    """One row per cohort referral and stage it ever reached (the events the viewer may read),
+    with when it first got there and the reason recorded on the way."""
+    readable = _readable_items(
+        ctx,
+        person_col=ReferralEvent.person_id,
+        agency_col=ReferralEvent.agency_id,
+        category_col=ReferralEvent.category,
+    )
+    reason = func.coalesce(
+        ReferralEvent.data["reason"].as_string(), ReferralEvent.data["what_happened"].as_string()
+    )
+    return (
+        select(
+            ReferralEvent.referral_id.label("referral_id"),
+            ReferralEvent.person_id.label("person_id"),
+            ReferralEvent.to_stage.label("stage"),
+            func.min(ReferralEvent.occurred_at).label("first_at"),
+            func.max(reason).label("reason"),
+        )
+        # The referral's own start is part of the referral, which the cohort already limits to
+        # those the viewer may read (the receiving agency reads what it was sent); every later
+        # step must be readable in its own right.
+        .where(
+            ReferralEvent.referral_id.in_(_cohort(ctx, pathway)),
+            or_(ReferralEvent.from_stage.is_(None), readable),
+        )
+        .group_by(ReferralEvent.referral_id, ReferralEvent.person_id, ReferralEvent.to_stage)
+    )
+
+
+def _reached_rows(ctx: Ctx, pathway: str) -> dict[str, dict[uuid.UUID, Any]]:
+    by_stage: dict[str, dict[uuid.UUID, Any]] = {}
+    for row in ctx.rows(_reached(ctx, pathway)):
+        by_stage.setdefault(row.stage, {})[row.referral_id] = row
+    return by_stage
+
+
+def _funnel_tables(ctx: Ctx, pathway: PathwayDef) -> tuple[Table, Table]:
+    reached = _reached_rows(ctx, pathway.key)
+    main = Table(
+        f"funnel_{pathway.key}",
+        f"{pathway.name}: referrals made in the period reaching each stage",
+        [
+            Column("label", "Stage", numeric=False),
+            Column("count", "Referrals"),
+            Column("from_previous", "From the previous stage"),
+            Column("from_start", "From the start"),
+            Column("median_days", "Median days from the previous stage"),
+        ],
+    )
+    start = len(reached.get(pathway.main_path[0], {}))
+    previous: dict[uuid.UUID, Any] | None = None
+    for i, stage in enumerate(pathway.main_path):
+        here = reached.get(stage, {})
+        drill = _d("reached", pathway=pathway.key, stage=stage)
+        if previous is None:
+            cells = [
+                count(len(here), drill),
+                Cell(CellKind.TEXT, ""),
+                Cell(CellKind.TEXT, ""),
+                days(None, 0),
+            ]
+        else:
+            gaps = [
+                _days_between(_aware(row.first_at), _aware(previous[ref].first_at))
+                for ref, row in here.items()
+                if ref in previous
+            ]
+            cells = [
+                count(len(here), drill),
+                ratio(len(here), len(previous), of=((i, 1), (i - 1, 1))),
+                ratio(len(here), start, of=((i, 1), (0, 1))),
+                days(_median(gaps), len(gaps)),
+            ]
+        main.rows.append(Row([label(pathway.stages[stage].label), *cells]))
+        previous = here
+    side = Table(
+        f"branches_{pathway.key}",
+        f"{pathway.name}: referrals that left the main path, and why",
+        [Column("label", "Stage and reason", numeric=False), Column("count", "Referrals")],
+    )
+    choices = _reason_labels(pathway)
+    for stage, stage_def in pathway.stages.items():
+        if stage in pathway.main_path:
+            continue
+        here = reached.get(stage, {})
+        top = len(side.rows)
+        side.rows.append(
+            Row(
+                [
+                    label(stage_def.label),
+                    count(len(here), _d("reached", pathway=pathway.key, stage=stage)),
+                ]
+            )
+        )
+        reasons = Counter(row.reason for row in here.values())
+        if len(reasons) > 1 or (reasons and None not in reasons):
+            parts = []
+            for code, n in sorted(reasons.items(), key=lambda item: str(item[0])):
+                text = choices.get(code or "", "No reason recorded")
+                side.rows.append(
+                    Row(
+                        [
+                            label(f"{stage_def.label}: {text}"),
+                            count(
+                                n,
+                                _d("reached", pathway=pathway.key, stage=stage, reason=code)
+                                if code
+                                else None,
+                            ),
+                        ]
+                    )
+                )
+                parts.append((len(side.rows) - 1, 1))
+            side.sums.append(Sum((top, 1), tuple(parts)))
+    return main, side
+
+
+def _reason_labels(pathway: PathwayDef) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for transition in pathway.transitions.values():
+        for spec in transition.fields:
+            if spec.name in ("reason", "what_happened"):
+                labels.update(spec.choices)
+    return labels
+
+
+def _funnel(ctx: Ctx) -> Report:
+    sections = []
+    for pathway in _pathways(ctx):
+        main, side = _funnel_tables(ctx, pathway)
+        first = main.cell(0, 1).n
+        last = main.rows[-1]
+        headline = (
+            f"Of {first:,} referrals made in the period, {last.cells[1].n:,} "
+            f"reached “{last.heading}”."
+            if first
+            else "No referrals on this pathway were made in the period."
+        )
+        chart = Chart(
+            ChartKind.HBAR,
+            f"{pathway.name}: referrals reaching each stage",
+            [row.heading for row in main.rows],
+            [("Referrals", [row.cells[1] for row in main.rows])],
+            f"Funnel chart of {pathway.name} referrals reaching each stage; the data is in the "
+            "table below.",
+        )
+        sections.append(
+            Section(
+                pathway.key,
+                pathway.name,
+                headline,
+                [main, side],
+                chart,
+                [
+                    "The cohort is the referrals made in the period. Each stage counts those that "
+                    "ever reached it, whatever happened after.",
+                    "From the previous stage: the share of those at the stage before that got "
+                    "here; from the start: the share of the whole cohort.",
+                    "Median days from the previous stage: over the referrals that reached both.",
+                ],
+            )
+        )
+    return _report(ctx, "funnel", sections)
+
+
+# --- 5. continuity of care ----------------------------------------------------------------------
+
+CONTINUITY = (
+    ("within_21", "First appointment attended within 21 days of release"),
+    ("after_21", "First appointment attended after 21 days"),
+    ("waiting", "Not yet attended: still open"),
+    ("not_picked_up", "Not picked up (closed)"),
+)
+PICKUP_DAYS = 21
+
+
+def _releases(ctx: Ctx) -> list[dict[str, Any]]:
+    """Prison releases with a treatment need whose release date is in the period: one dict
+    per referral with its class (Python: date arithmetic is not portable SQL)."""
+    release = Referral.data["release_date"].as_string()
+    statement = select(
+        Referral.person_id,
+        release.label("release_date"),
+        Referral.data["attended_on"].as_string().label("attended_on"),
+        Referral.closed_at,
+    ).where(
+        Referral.pathway == "prison_release",
+        release >= ctx.filters.period.start.isoformat(),
+        release <= ctx.filters.period.end.isoformat(),
+        _referrals_in_scope(ctx),
+    )
+    out = []
+    for row in ctx.rows(statement):
+        released = date.fromisoformat(row.release_date)
+        attended = date.fromisoformat(row.attended_on) if row.attended_on else None
+        gap = (attended - released).days if attended else None
+        if gap is not None:
+            cls = "within_21" if gap <= PICKUP_DAYS else "after_21"
+        else:
+            cls = "not_picked_up" if row.closed_at is not None else "waiting"
+        since = (ctx.today - released).days
+        at_risk = cls == "waiting" and 14 <= since <= PICKUP_DAYS
+        out.append(
+            {
+                "person_id": row.person_id,
+                "class": cls,
+                "gap": gap,
+                "at_risk": "yes" if at_risk else "no",
+            }
+        )
+    return out
+
+
+def _continuity(ctx: Ctx) -> Report:
+    items = _releases(ctx)
+    classes = Counter(item["class"] for item in items)
+    total = len(items)
+    table = Table(
+        "continuity",
+        "Prison releases with a treatment need in the period",
+        [
+            Column("label", "Outcome", numeric=False),
+            Column("count", "People"),
+            Column("share", "Share of releases"),
+        ],
+    )
+    table.rows.append(
+        Row(
+            [
+                label("Released with a treatment need"),
+                count(total, _d("releases")),
+                Cell(CellKind.TEXT, ""),
+            ]
+        )
+    )
+    for i, (key, text) in enumerate(CONTINUITY, start=1):
+        table.rows.append(
+            Row(
+                [
+                    label(text),
+                    count(classes[key], _d("releases", **{"class": key})),
+                    ratio(classes[key], total, of=((i, 1), (0, 1))),
+                ]
+            )
+        )
+    table.sums.append(Sum((0, 1), tuple((i, 1) for i in range(1, len(CONTINUITY) + 1))))
+    gaps = [item["gap"] for item in items if item["gap"] is not None]
+    at_risk = sum(1 for item in items if item["at_risk"] == "yes")
+    timing = Table(
+        "continuity_timing",
+        "Days to the first community appointment, and open cases at risk",
+        [Column("label", "Measure", numeric=False), Column("value", "Value")],
+        [
+            Row(
+                [
+                    label("Median days from release to the first appointment attended"),
+                    days(_median(gaps), len(gaps)),
+                ]
+            ),
+            Row(
+                [
+                    label("Open, 14 to 21 days since release (at risk)"),
+                    count(at_risk, _d("releases", at_risk="yes")),
+                ]
+            ),
+        ],
+    )
+    within = table.cell(1, 2)
+    headline = (
+        f"{within.shown} of prison leavers with a treatment need attended a first community "
+        "appointment within 21 days of release."
+        if total
+        else "No prison releases with a treatment need in the period."
+    )
+    chart = Chart(
+        ChartKind.HBAR,
+        "Prison releases by outcome",
+        [text for _, text in CONTINUITY],
+        [("People", [table.cell(i, 1) for i in range(1, len(CONTINUITY) + 1)])],
+        "Bar chart of prison releases with a treatment need by outcome; the data is in the "
+        "table below.",
+    )
+    notes = [
+        "The releases counted are continuity-of-care referrals whose release date is in the "
+        "period; the 21 days count from the release date to the first appointment attended.",
+        "At risk: still waiting 14 to 21 days after release (worked out today).",
+    ]
+    return _report(
+        ctx,
+        "continuity",
+        [Section("continuity", "Continuity of care", headline, [table, timing], chart, notes)],
+    )
+
+
+# --- 6. hospital and domestic abuse -------------------------------------------------------------
+
+
+def _reached_counts(ctx: Ctx, pathway: str) -> tuple[int, Counter[str]]:
+    sub = _reached(ctx, pathway).subquery()
+    found = Counter(
+        {
+            row[0]: int(row[1])
+            for row in ctx.rows(select(sub.c.stage, func.count()).group_by(sub.c.stage))
+        }
+    )
+    made = int(ctx.scalar(select(func.count()).select_from(_cohort(ctx, pathway).subquery())) or 0)
+    return made, found
+
+
+def _share_table(
+    key: str,
+    caption: str,
+    *,
+    first: str,
+    made: int,
+    measure: Drill,
+    rows: list[tuple[str, int, Drill]],
+) -> Table:
+    table = Table(
+        key,
+        caption,
+        [
+            Column("label", "Measure", numeric=False),
+            Column("count", "Referrals"),
+            Column("share", "Share of referrals"),
+        ],
+        [Row([label(first), count(made, measure), Cell(CellKind.TEXT, "")])],
+    )
+    for i, (text, n, drill) in enumerate(rows, start=1):
+        table.rows.append(Row([label(text), count(n, drill), ratio(n, made, of=((i, 1), (0, 1)))]))
+    return table
+
+
+def _high_risk(ctx: Ctx) -> tuple[int, int]:
+    score = Referral.data["dash_score"].as_integer()
+    statement = select(
+        func.count(Referral.data["dash_completed_on"].as_string()),
+        func.count(case((score >= 14, Referral.id))),
+    ).where(Referral.id.in_(_cohort(ctx, "domestic_abuse")))
+    row = ctx.rows(statement)[0]
+    return int(row[0]), int(row[1])
+
+
+def _hospital_da(ctx: Ctx) -> Report:
+    made, reached = _reached_counts(ctx, "hospital")
+    hospital = _share_table(
+        "hospital",
+        "Hospital on-ward referrals made in the period",
+        first="On-ward referrals",
+        made=made,
+        measure=_d("reached", pathway="hospital", stage="referred"),
+        rows=[
+            (
+                "Seen on the ward before discharge",
+                reached["seen_on_ward"],
+                _d("reached", pathway="hospital", stage="seen_on_ward"),
+            ),
+            (
+                "Discharged into the detox house",
+                reached["detox_house"],
+                _d("reached", pathway="hospital", stage="detox_house"),
+            ),
+            (
+                "Engaged with treatment after discharge",
+                reached["engaged"],
+                _d("reached", pathway="hospital", stage="engaged"),
+            ),
+        ],
+    )
+    da_made, da = _reached_counts(ctx, "domestic_abuse")
+    dash, high = _high_risk(ctx)
+    abuse = _share_table(
+        "domestic_abuse",
+        "Domestic abuse referrals made in the period",
+        first="Domestic abuse referrals",
+        made=da_made,
+        measure=_d("reached", pathway="domestic_abuse", stage="referred"),
+        rows=[
+            ("DASH risk checklist completed", dash, _d("dash", completed="yes")),
+            ("High risk (DASH 14 or more)", high, _d("dash", high="yes")),
+            (
+                "Referred to the MARAC",
+                da["marac_referred"],
+                _d("reached", pathway="domestic_abuse", stage="marac_referred"),
+            ),
+            (
+                "IDVA allocated",
+                da["idva_allocated"],
+                _d("reached", pathway="domestic_abuse", stage="idva_allocated"),
+            ),
+        ],
+    )
+    seen = hospital.cell(1, 2)
+    engaged = hospital.cell(3, 2)
+    return _report(
+        ctx,
+        "hospital-da",
+        [
+            Section(
+                "hospital",
+                "Hospital on-ward referrals",
+                f"Of on-ward referrals, {seen.shown} were seen before discharge and "
+                f"{engaged.shown} engaged with treatment after."
+                if made
+                else "No hospital on-ward referrals were made in the period.",
+                [hospital],
+                Chart(
+                    ChartKind.HBAR,
+                    "Hospital on-ward referrals by outcome",
+                    [r.heading for r in hospital.rows],
+                    [("Referrals", [r.cells[1] for r in hospital.rows])],
+                    "Bar chart of hospital on-ward referrals and their outcomes; the data is in "
+                    "the table below.",
+                ),
+                ["Counts are of referrals made in the period that ever reached each stage."],
+            ),
+            Section(
+                "domestic_abuse",
+                "Domestic abuse",
+                f"{high:,} domestic abuse referrals in the period were high risk."
+                if da_made
+                else "No domestic abuse referrals were made in the period.",
+                [abuse],
+                Chart(
+                    ChartKind.HBAR,
+                    "Domestic abuse referrals: DASH, MARAC and IDVA",
+                    [r.heading for r in abuse.rows],
+                    [("Referrals", [r.cells[1] for r in abuse.rows])],
+                    "Bar chart of domestic abuse referrals with DASH, high risk, MARAC and IDVA "
+                    "counts; the data is in the table below.",
+                ),
+                ["High risk: a DASH score of 14 or more when referred."],
+            ),
+        ],
+    )
+
+
+# --- 7. partnership figures ---------------------------------------------------------------------
+
+
+def _episodes(ctx: Ctx, period: Period) -> Any:
+    readable = _readable_items(
+        ctx,
+        person_col=TreatmentEpisode.person_id,
+        agency_col=TreatmentEpisode.agency_id,
+        category_col=TreatmentEpisode.category,
+    )
+    agency = ctx.filters.agency_id if ctx.scope is Scope.PARTNERSHIP else None
+    return select(
+        TreatmentEpisode.person_id.label("person_id"),
+        TreatmentEpisode.substance_group.label("group"),
+        case(
+            (
+                and_(
+                    TreatmentEpisode.started_on >= period.start,
+                    TreatmentEpisode.started_on <= period.end,
+                ),
+                "yes",
+            ),
+            else_="no",
+        ).label("new"),
+        case(
+            (
+                and_(
+                    TreatmentEpisode.discharge_reason == DischargeReason.DIED,
+                    TreatmentEpisode.ended_on >= period.start,
+                    TreatmentEpisode.ended_on <= period.end,
+                ),
+                "yes",
+            ),
+            else_="no",
+        ).label("died"),
+    ).where(
+        TreatmentEpisode.started_on <= period.end,
+        or_(TreatmentEpisode.ended_on.is_(None), TreatmentEpisode.ended_on >= period.start),
+        readable,
+        true() if agency is None else TreatmentEpisode.agency_id == agency,
+        _on_caseloads(ctx, TreatmentEpisode.person_id),
+    )
+
+
+def _treatment_figures(ctx: Ctx, period: Period) -> tuple[int, int, int, Counter[str]]:
+    sub = _episodes(ctx, period).subquery()
+
+    def people(flag: str) -> Any:
+        return func.count(distinct(case((sub.c[flag] == "yes", sub.c.person_id))))
+
+    row = ctx.rows(select(func.count(distinct(sub.c.person_id)), people("new"), people("died")))[0]
+    groups = Counter(
+        {
+            str(g): int(n)
+            for g, n in ctx.rows(
+                select(sub.c.group, func.count(distinct(sub.c.person_id))).group_by(sub.c.group)
+            )
+        }
+    )
+    return int(row[0]), int(row[1]), int(row[2]), groups
+
+
+def _estimates(ctx: Ctx, year: int) -> dict[SubstanceGroup, Any]:
+    rows = ctx.db.execute(
+        select(PrevalenceEstimate)
+        .where(PrevalenceEstimate.year <= year)
+        .order_by(PrevalenceEstimate.year)
+    ).scalars()
+    return {row.substance_group: row for row in rows}
+
+
+def _partnership(ctx: Ctx) -> Report:
+    period = ctx.filters.period
+    baseline = ctx.filters.baseline or period.before()
+    now_in, now_new, now_died, groups = _treatment_figures(ctx, period)
+    base_in, base_new, base_died, _ = _treatment_figures(ctx, baseline)
+    this = ctx.filters.query_args()
+    table = Table(
+        "treatment",
+        f"In treatment: {period.label}, against the baseline {baseline.label}",
+        [
+            Column("label", "Measure", numeric=False),
+            Column("period", "This period"),
+            Column("baseline", "Baseline period"),
+        ],
+        [
+            Row(
+                [
+                    label("Adults in treatment"),
+                    count(now_in, _d("in_treatment")),
+                    count(base_in, _d("in_treatment", period="baseline")),
+                ]
+            ),
+            Row(
+                [
+                    label("New presentations"),
+                    count(now_new, _d("in_treatment", new="yes")),
+                    count(base_new, _d("in_treatment", new="yes", period="baseline")),
+                ]
+            ),
+            Row(
+                [
+                    label("Deaths in treatment"),
+                    count(now_died, _d("in_treatment", died="yes")),
+                    count(base_died, _d("in_treatment", died="yes", period="baseline")),
+                ]
+            ),
+        ],
+    )
+    del this
+    estimates = _estimates(ctx, period.end.year)
+    need = Table(
+        "unmet_need",
+        "Unmet need by substance group: the share of the estimated number not in treatment",
+        [
+            Column("label", "Substance group", numeric=False),
+            Column("in_treatment", "In treatment"),
+            Column("estimate", "Estimated number"),
+            Column("unmet", "Unmet need"),
+            Column("source", "Source of the estimate", numeric=False),
+        ],
+    )
+    for group in SubstanceGroup:
+        found = estimates.get(group)
+        n = groups[group.value]
+        if found is None or found.estimate <= 0:
+            unmet: float | None = None
+            estimate = Cell(CellKind.TEXT, "no estimate")
+            source = Cell(CellKind.TEXT, "")
+        else:
+            unmet = round(max(0.0, 1 - n / found.estimate) * 100, 1)
+            estimate = Cell(CellKind.NUMBER, found.estimate)
+            source = Cell(CellKind.TEXT, f"{found.source} ({found.year})")
+        need.rows.append(
+            Row(
+                [
+                    label(group.label),
+                    count(n, _d("in_treatment", group=group.value)),
+                    estimate,
+                    Cell(CellKind.PERCENT, unmet),
+                    source,
+                ]
+            )
+        )
+    change = now_in - base_in
+    headline = (
+        f"{now_in:,} adults were in treatment in the period against {base_in:,} in the "
+        f"baseline ({'up' if change > 0 else 'down' if change < 0 else 'no change'}"
+        f"{'' if change == 0 else f' {abs(change):,}'}); {now_died:,} died in treatment."
+    )
+    return _report(
+        ctx,
+        "partnership",
+        [
+            Section(
+                "treatment",
+                "Numbers in treatment",
+                headline,
+                [table],
+                Chart(
+                    ChartKind.BAR,
+                    "In treatment, new presentations and deaths: this period and the baseline",
+                    [r.heading for r in table.rows],
+                    [
+                        ("This period", [r.cells[1] for r in table.rows]),
+                        ("Baseline", [r.cells[2] for r in table.rows]),
+                    ],
+                    "Bar chart comparing this period with the baseline; the data is in the table "
+                    "below.",
+                ),
+                [
+                    "In treatment: a treatment episode open at any time in the period.",
+                    "New presentations: episodes that started in the period.",
+                    "Deaths in treatment: episodes that ended in the period because the person "
+                    "died.",
+                ],
+            ),
+            Section(
+                "unmet_need",
+                "Unmet need",
+                "Unmet need is the share of the estimated number of people using each substance "
+                "group who were not in treatment.",
+                [need],
+                Chart(
+                    ChartKind.HBAR,
+                    "People in treatment by substance group",
+                    [r.heading for r in need.rows],
+                    [("In treatment", [r.cells[1] for r in need.rows])],
+                    "Bar chart of people in treatment by substance group; the data is in the "
+                    "table below.",
+                ),
+                [
+                    "Unmet need = 1 - (people in treatment / estimated number), from the latest "
+                    "estimate entered for the period's year or before.",
+                ],
+            ),
+        ],
+    )
+
+
+BUILDERS.update(
+    {
+        "caseload": lambda db, viewer, scope, filters, now: _caseload(
+            Ctx(db, viewer, scope, filters, now)
+        ),
+        "referrals": lambda db, viewer, scope, filters, now: _referrals(
+            Ctx(db, viewer, scope, filters, now)
+        ),
+        "consent": lambda db, viewer, scope, filters, now: _consent(
+            Ctx(db, viewer, scope, filters, now)
+        ),
+        "funnel": lambda db, viewer, scope, filters, now: _funnel(
+            Ctx(db, viewer, scope, filters, now)
+        ),
+        "continuity": lambda db, viewer, scope, filters, now: _continuity(
+            Ctx(db, viewer, scope, filters, now)
+        ),
+        "hospital-da": lambda db, viewer, scope, filters, now: _hospital_da(
+            Ctx(db, viewer, scope, filters, now)
+        ),
+        "partnership": lambda db, viewer, scope, filters, now: _partnership(
+            Ctx(db, viewer, scope, filters, now)
+        ),
+    }
+)
+
+
+# --- drill-down ---------------------------------------------------------------------------------
+
+MEASURES: dict[str, tuple[str, Callable[[Ctx, dict[str, str]], Any]]] = {}
+
+
+def _sql_measure(build: Callable[[Ctx], Select[Any]]) -> Callable[[Ctx, dict[str, str]], Any]:
+    def people(ctx: Ctx, params: dict[str, str]) -> Any:
+        sub = build(ctx).subquery()
+        conditions = []
+        for key, value in params.items():
+            if key not in sub.c:
+                raise LookupError(key)
+            conditions.append(func.coalesce(func.cast(sub.c[key], _text()), "") == value)
+        return select(sub.c.person_id).where(*conditions)
+
+    return people
+
+
+def _text() -> Any:
+    from sqlalchemy import String
+
+    return String()
+
+
+def _python_measure(
+    build: Callable[[Ctx], list[dict[str, Any]]],
+) -> Callable[[Ctx, dict[str, str]], Any]:
+    def people(ctx: Ctx, params: dict[str, str]) -> Any:
+        ids = [
+            item["person_id"]
+            for item in build(ctx)
+            if all(str(item.get(k, "")) == v for k, v in params.items())
+        ]
+        for key in params:
+            if key not in ("class", "at_risk"):
+                raise LookupError(key)
+        return ids
+
+    return people
+
+
+def _team_cases(ctx: Ctx) -> Any:
+    sub = _open_cases(ctx).subquery()
+    return select(sub.c.person_id, TeamMembership.team_id.label("team")).join(
+        TeamMembership, TeamMembership.user_id == sub.c.worker
+    )
+
+
+def _reached_any(ctx: Ctx) -> Any:
+    parts = [
+        _reached(ctx, p.key).add_columns(literal(p.key).label("pathway"))
+        for p in pathways().by_key.values()
+    ]
+    from sqlalchemy import union_all
+
+    every = union_all(*parts).subquery()
+    return select(every)
+
+
+def _dash(ctx: Ctx) -> Any:
+    score = Referral.data["dash_score"].as_integer()
+    return select(
+        Referral.person_id.label("person_id"),
+        case(
+            (Referral.data["dash_completed_on"].as_string().is_not(None), "yes"), else_="no"
+        ).label("completed"),
+        case((score >= 14, "yes"), else_="no").label("high"),
+    ).where(Referral.id.in_(_cohort(ctx, "domestic_abuse")))
+
+
+def _baseline_ctx(ctx: Ctx, params: dict[str, str]) -> Ctx:
+    if params.pop("period", None) != "baseline":
+        return ctx
+    period = ctx.filters.baseline or ctx.filters.period.before()
+    from dataclasses import replace
+
+    return Ctx(ctx.db, ctx.viewer, ctx.scope, replace(ctx.filters, period=period), ctx.now)
+
+
+MEASURES.update(
+    {
+        "open_cases": (
+            "Open cases",
+            lambda ctx, p: (
+                _sql_measure(_team_cases) if "team" in p else _sql_measure(_open_cases_banded)
+            )(ctx, p),
+        ),
+        "new_cases": ("New cases in the period", _sql_measure(_cases_started)),
+        "closed_cases": ("Cases closed in the period", _sql_measure(_cases_closed)),
+        "overdue": ("Overdue work", _sql_measure(_overdue)),
+        "referrals": ("Referrals made in the period", _sql_measure(_referrals_made)),
+        "bases": ("Consent and lawful-basis records", _sql_measure(_bases)),
+        "reached": ("Referrals reaching a stage", _sql_measure(_reached_any)),
+        "releases": ("Prison releases", _python_measure(_releases)),
+        "dash": ("Domestic abuse referrals", _sql_measure(_dash)),
+        "in_treatment": (
+            "People in treatment",
+            lambda ctx, p: _sql_measure(lambda c: _episodes(c, c.filters.period))(
+                _baseline_ctx(ctx, p), p
+            ),
+        ),
+    }
+)
 
 
 def people_behind(
     db: Session, viewer: Viewer, name: str, filters: Filters, drill: Drill, *, now: datetime
 ) -> tuple[list[uuid.UUID], int, str]:
-    raise NotImplementedError
+    """The people behind one figure that the viewer may see (the access policy's list filter on
+    top of the measure), by person id; their total; and the figure's name."""
+    from casework.reports.services import scope_for
+
+    if drill.measure not in MEASURES:
+        raise LookupError(drill.measure)
+    scope = scope_for(viewer)
+    if scope is None:
+        raise PermissionError("reports")
+    ctx = Ctx(db, viewer, scope, filters, now)
+    title, measure = MEASURES[drill.measure]
+    behind = measure(ctx, dict(drill.params))
+    if isinstance(behind, list):
+        candidates: Any = behind or [NO_EMERGENCY]
+    else:
+        candidates = behind
+    statement = (
+        select(Person.id)
+        .where(Person.id.in_(candidates), visible_people(viewer, now=now))
+        .order_by(Person.id)
+    )
+    ids = list(db.execute(statement, ctx.params).scalars())
+    return ids, len(ids), title

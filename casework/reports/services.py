@@ -37,7 +37,7 @@ DEFAULT_PRESET = Preset.LAST_12_MONTHS
 DRILL_LIMIT = 500
 
 
-class ReportNotFound(LookupError):
+class ReportNotFoundError(LookupError):
     """No report of that name (the page answers 404)."""
 
 
@@ -138,9 +138,7 @@ def _choice(
     return value
 
 
-def check_filters(
-    db: Session, viewer: Viewer, args: Mapping[str, str], *, today: date
-) -> Filters:
+def check_filters(db: Session, viewer: Viewer, args: Mapping[str, str], *, today: date) -> Filters:
     """The filters of a report request, each checked against what the viewer may use."""
     choices = filter_choices(db, viewer)
     preset = (args.get("preset") or "").strip()
@@ -184,7 +182,7 @@ def build(
     """One report for the viewer. Exports, and everything a partnership lead sees, are
     suppressed (counts from 1 to ``threshold`` - 1 hidden, with secondary suppression)."""
     if name not in REPORTS:
-        raise ReportNotFound(name)
+        raise ReportNotFoundError(name)
     scope = scope_for(viewer)
     if scope is None:
         raise PermissionError("reports")
@@ -213,10 +211,10 @@ def drill_down(
     now: datetime,
 ) -> DrillResult:
     """The people behind one figure that the viewer may see (the access policy's list filter
-    applied on top of the measure). Raises ``ReportNotFound`` for an unknown report or measure,
+    applied on top of the measure). Raises ``ReportNotFoundError`` for an unknown report or measure,
     ``PermissionError`` when the viewer may not see people."""
     if name not in REPORTS:
-        raise ReportNotFound(name)
+        raise ReportNotFoundError(name)
     if scope_for(viewer) is None or not may_drill_down(viewer):
         raise PermissionError("drill-down")
     ids, total, label = queries.people_behind(db, viewer, name, filters, drill, now=now)

@@ -29,9 +29,9 @@ def _primary(table: Table, threshold: int) -> None:
         for cell in row.cells:
             cell.threshold = threshold
             if cell.kind is CellKind.COUNT:
-                cell.suppressed = _small(int(cell.value or 0), threshold)
+                cell.suppressed = _small(cell.n, threshold)
             elif cell.kind is CellKind.RATIO:
-                cell.suppressed = _small(int(cell.value or 0), threshold)
+                cell.suppressed = _small(cell.n, threshold)
                 cell.denominator_suppressed = _small(cell.denominator, threshold)
             elif cell.kind is CellKind.DAYS:
                 cell.suppressed = cell.value is not None and (cell.denominator or 0) < threshold
@@ -43,12 +43,12 @@ def _one_more(table: Table, group: list[tuple[int, int]]) -> bool:
     hidden = [cell for cell in cells if cell.suppressed]
     if len(hidden) != 1:
         return False
-    parts = [cell for cell in cells[1:] if not cell.suppressed and int(cell.value or 0) > 0]
+    parts = [cell for cell in cells[1:] if not cell.suppressed and cell.n > 0]
     if parts:
-        min(parts, key=lambda cell: int(cell.value or 0)).suppressed = True
+        min(parts, key=lambda cell: cell.n).suppressed = True
         return True
     total = cells[0]
-    if not total.suppressed and int(total.value or 0) > 0:
+    if not total.suppressed and total.n > 0:
         total.suppressed = True
         return True
     return False

@@ -61,13 +61,18 @@ class Cell:
     of: tuple[tuple[int, int], tuple[int, int]] | None = None
 
     @property
+    def n(self) -> int:
+        """A count's value as an int (0 for anything that is not a number)."""
+        return int(self.value) if isinstance(self.value, int | float) else 0
+
+    @property
     def percent(self) -> float | None:
         """RATIO: the percentage rounded to a whole number (half up), or None with no data."""
         if self.kind is CellKind.PERCENT:
             return None if self.value is None else float(self.value)  # type: ignore[arg-type]
         if self.kind is not CellKind.RATIO or not self.denominator:
             return None
-        return percent(int(self.value or 0), self.denominator)
+        return percent(self.n, self.denominator)
 
     @property
     def shown(self) -> str:
@@ -78,11 +83,14 @@ class Cell:
         if self.kind is CellKind.DATE:
             return self.value.isoformat() if isinstance(self.value, date) else ""
         if self.kind is CellKind.COUNT or self.kind is CellKind.NUMBER:
-            return hidden if self.suppressed else f"{int(self.value or 0):,}"
+            return hidden if self.suppressed else f"{self.n:,}"
+        return self._shown_derived(hidden)
+
+    def _shown_derived(self, hidden: str) -> str:
         if self.kind is CellKind.RATIO:
             if not self.denominator:
                 return NO_DATA
-            top = hidden if self.suppressed else f"{int(self.value or 0):,}"
+            top = hidden if self.suppressed else f"{self.n:,}"
             bottom = hidden if self.denominator_suppressed else f"{self.denominator:,}"
             if self.suppressed or self.denominator_suppressed:
                 return f"{top} of {bottom}"
@@ -108,9 +116,9 @@ class Cell:
             return None
         if self.kind is CellKind.RATIO:
             return int(self.value)  # type: ignore[arg-type]
-        if isinstance(self.value, date):
-            return None
-        return self.value
+        if isinstance(self.value, int | float):
+            return self.value
+        return None
 
 
 def percent(numerator: int, denominator: int) -> float:
