@@ -264,6 +264,48 @@ def _table(measured: _Run, users: dict[str, str], pages: tuple[str, ...], databa
         print()
 
 
+def _in_process(env: dict[str, str], users: dict[str, str], repeats: int) -> None:
+    """Each report built through ``casework.reports.services`` (default filters), without
+    HTTP: median and p95 of ``repeats`` builds per report and user. Measures the reports'
+    queries while the pages do not exist yet (and, once they do, what the page adds)."""
+    os.environ.update(env)
+    import statistics
+
+    from sqlalchemy import select
+
+    from casework.access.policy import Viewer
+    from casework.app import create_app
+    from casework.clock import london_today, utcnow
+    from casework.reports import services
+    from casework.users.models import User
+
+    app = create_app()
+    database = app.extensions["casework.database"]
+    names = [path.removeprefix("/reports/") for path in REPORTS]
+    print(f"\nIn-process builds (casework.reports.services.build), {repeats} each\n")
+    for who, email in users.items():
+        with database.reading() as db:
+            user = db.scalars(select(User).where(User.email == email)).one()
+            viewer = Viewer(user.id, user.agency_id, user.agency.kind, user.roles)
+        print(f"Signed in as the {who} ({email})\n")
+        print("| report | median ms | p95 ms | rows |")
+        print("|---|---:|---:|---:|")
+        for name in names:
+            took: list[float] = []
+            rows = 0
+            for _ in range(repeats):
+                started = time.perf_counter()
+                with database.reading() as db:
+                    filters = services.check_filters(db, viewer, {}, today=london_today())
+                    report = services.build(db, viewer, name, filters, now=utcnow())
+                took.append((time.perf_counter() - started) * 1000)
+                rows = sum(len(table.rows) for table in report.tables())
+            took.sort()
+            p95 = took[min(len(took) - 1, round(0.95 * (len(took) - 1)))]
+            print(f"| {name} | {statistics.median(took):,.0f} | {p95:,.0f} | {rows} |")
+        print()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--people", type=int, default=100_000)
@@ -274,6 +316,13 @@ def main() -> None:
     parser.add_argument("--instance", help="instance folder; kept between runs")
     parser.add_argument("--reuse", action="store_true", help="use the data set already there")
     parser.add_argument("--page", action="append", help="measure this path instead (repeatable)")
+    parser.add_argument(
+        "--in-process",
+        type=int,
+        metavar="N",
+        default=0,
+        help="also build each report N times through the report services, without HTTP",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
@@ -292,6 +341,8 @@ def main() -> None:
         run._generate(env, args.people, args.contacts, manifest)
     plan = json.loads(manifest.read_text())
     users = _users(env)
+    if args.in_process:
+        _in_process(env, users, args.in_process)
     cookies = {who: run._session_cookie(env, email) for who, email in users.items()}
     pages = tuple(args.page or REPORTS)
     script = Path(instance) / "bench-reports.lua"
