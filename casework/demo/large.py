@@ -14,14 +14,22 @@ format the services give it:
 * in a family of two or more agencies, each agency is named by a consent for the others'
   categories (and case notes), recorded by the lead's worker and in force today, but for a
   few percent expired or withdrawn; its purpose, form reference and withdrawal reason are
-  sealed with the same row binding as ``consent.services``.
+  sealed with the same row binding as ``consent.services``;
+* for about a fifth of the people, referrals on the pathways (mostly required assessments),
+  each walking its pathway's transitions with one event and one timeline entry per step and
+  the open clock's task, and for everyone in treatment, treatment episodes: see
+  :mod:`casework.demo.large_referrals` (which also says what it leaves out). A few generated
+  police workers are also custody officers, and a few treatment workers assessors, so that
+  each transition is made by a role allowed to make it.
 
 Audit rows are not written per record (a benchmark set would be mostly audit); one audit row
 records the generation. Ids are time-ordered UUIDs (version 7) so that the indexes grow at
 their end, as they do in a live system over time.
 
 The generator is deterministic (a fixed seed) in everything but ids, nonces and wall-clock
-timestamps: the same names, families, caseloads and contact counts every run.
+timestamps: the same names, families, caseloads and contact counts every run. Consents,
+referrals and episodes draw from their own random streams, so the rest of the set is the same
+as in sets generated before they existed.
 """
 
 from __future__ import annotations
