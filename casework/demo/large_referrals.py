@@ -159,6 +159,13 @@ GAP: dict[str, tuple[int, int]] = {
     "not_found": (0, 1),
 }
 _COMPLETE_GENERAL = (20, 150)
+#: Transitions that happen on or after a date recorded earlier (when it was recorded): a
+#: MARAC hears the case on its date; a pick-up is at the first appointment, after release.
+ANCHORS: dict[str, tuple[str, ...]] = {
+    "heard_at_marac": ("marac_on",),
+    "pick_up": ("release_date", "first_appointment_at"),
+    "not_pick_up": ("release_date", "first_appointment_at"),
+}
 
 #: Weighted choices for fields where the codes are not equally likely.
 CHOICE_WEIGHTS: dict[str, dict[str, float]] = {
@@ -534,9 +541,12 @@ class Maker:
         if pathway.key == "general" and key == "complete":
             low, high = _COMPLETE_GENERAL
         at = entered + timedelta(days=rng.randint(low, high), seconds=rng.randrange(3600, 5 * 3600))
-        if key in ("pick_up", "not_pick_up") and isinstance(data.get("release_date"), str):
-            released = _start_of(date.fromisoformat(data["release_date"]))
-            at = max(at, released + timedelta(days=rng.randint(0, 3), hours=rng.randint(1, 8)))
+        for anchor in ANCHORS.get(key, ()):
+            if isinstance(data.get(anchor), str):
+                moment = _moment_of(data[anchor])
+                if "T" not in data[anchor]:  # a date: during that day's working hours
+                    moment += timedelta(hours=rng.randint(9, 16))
+                at = max(at, moment + timedelta(minutes=rng.randint(5, 180)))
         if step.not_before is not None and isinstance(data.get(step.not_before), str):
             moment = _moment_of(data[step.not_before])
             at = max(at, moment + timedelta(minutes=rng.randint(5, 180)))
@@ -567,7 +577,7 @@ class Maker:
                 continue
             if not required and rng.random() < 0.5:
                 continue
-            plain[spec.name] = self._value(pathway, key, spec, at, day, plain)
+            plain[spec.name] = self._value(pathway, key, spec, at, day, {**data, **plain})
         return plain, texts
 
     def _value(  # noqa: PLR0917
@@ -592,8 +602,9 @@ class Maker:
         if spec.kind is FieldKind.DATETIME:
             after = 10 if plain.get("disputed") is True else 2
             local = to_london(at).date() + timedelta(days=rng.randint(after, after + 8))
-            if name == "first_appointment_at" and "release_date" in plain:
-                local = date.fromisoformat(plain["release_date"])
+            if name == "first_appointment_at" and isinstance(plain.get("release_date"), str):
+                released = date.fromisoformat(plain["release_date"]) + timedelta(days=1)
+                local = max(local - timedelta(days=after), released)
             moment = datetime.combine(local, time(rng.randint(9, 15), rng.choice((0, 15, 30, 45))))
             return moment.strftime("%Y-%m-%dT%H:%M")
         # Dates.

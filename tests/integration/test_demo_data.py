@@ -789,6 +789,15 @@ def test_large_set_referrals_and_episodes(app: Flask, database: Database, kit: S
             assert referral.stage_category == stage.category
             assert referral.category == pathway.stages[walk[0].to_stage].category
             assert referral.data == known
+            # Dates the reports read are in order: picked up after release, heard at MARAC on
+            # its date, seen on the ward after admission.
+            for later, earlier in (
+                ("attended_on", "release_date"),
+                ("heard_on", "marac_on"),
+                ("seen_on", "admitted_on"),
+            ):
+                if later in known:
+                    assert known[later] >= known[earlier][:10]
             assert referral.version == len(walk)
             assert referral.updated_at == last.occurred_at
             assert (referral.closed_at is not None) == stage.terminal
