@@ -169,7 +169,9 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         max_overflow=5,
         connect_args={
             "connect_timeout": 5,
-            "options": "-c idle_in_transaction_session_timeout=60000",
+            # JIT compilation suits long analytic queries, not a web app's: its start-up cost
+            # (hundreds of ms) dwarfed report queries that run in tens (bench/README.md).
+            "options": "-c idle_in_transaction_session_timeout=60000 -c jit=off",
         },
     )
 

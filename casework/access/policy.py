@@ -42,7 +42,7 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.orm import QueryableAttribute, Session
+from sqlalchemy.orm import QueryableAttribute, Session, aliased
 
 from casework.access.categories import ALL_CATEGORIES, Category, categories_for
 from casework.access.roles import CASE_ROLES, Role
@@ -169,12 +169,17 @@ def _open_involvement(person_col: Any, agency_id: Any) -> ColumnElement[bool]:
             Involvement.agency_id == agency_id,
             Involvement.ended_on.is_(None),
         ),
+        # An alias: with ``person_col`` on ``referrals`` itself, the bare table would match
+        # itself in the subquery (any open referral to the agency, whoever it is about).
         exists().where(
-            Referral.person_id == person_col,
-            Referral.to_agency_id == agency_id,
-            Referral.closed_at.is_(None),
+            _OPEN_REFERRAL.person_id == person_col,
+            _OPEN_REFERRAL.to_agency_id == agency_id,
+            _OPEN_REFERRAL.closed_at.is_(None),
         ),
     )
+
+
+_OPEN_REFERRAL = aliased(Referral)
 
 
 def _latest_emergency(column: Any) -> Any:

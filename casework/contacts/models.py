@@ -59,6 +59,8 @@ class LatestContact(Base):
     aggregating every contact (ADR 0022). ``rebuild_latest_contacts`` remakes it in bulk."""
 
     __tablename__ = "latest_contacts"
+    #: The caseload report: an agency's last contact with each person, read from the index.
+    __table_args__ = (Index(None, "agency_id", "person_id", "occurred_at"),)
 
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"), primary_key=True)
     agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agencies.id"), primary_key=True)

@@ -42,7 +42,7 @@ from casework.consent.rules import SharingRules, add_months
 from casework.consent.services import BasisInput, ConsentInput, Recipient
 from casework.contacts import services as contact_services
 from casework.contacts.services import ContactInput
-from casework.demo import data, pathway_people, phrases
+from casework.demo import data, pathway_people, phrases, treatment
 from casework.demo import names as nm
 from casework.family import services as family_services
 from casework.family.models import Involvement
@@ -2254,4 +2254,11 @@ def load(
             player.play(person, today, move_to)
             progress(f"person {player.summary.people}")
     db.flush()
+    made = treatment.load(db, kit, today)
+    player.summary.counts.update(
+        treatment_episodes=made.episodes,
+        treatment_open=made.open,
+        treatment_died=made.died,
+        prevalence_estimates=made.estimates,
+    )
     return player.summary

@@ -14,6 +14,7 @@ from casework.people.codes import (
     TimelineKind,
     information,
 )
+from casework.treatment.models import LABELS, DischargeReason, Modality, SubstanceGroup
 
 FIELD_LABELS = {
     "given_name": "given name",
@@ -122,10 +123,37 @@ def _event_lines(details: dict[str, str]) -> list[str]:
     return [words(details[key]) for key, words in describe if details.get(key)]
 
 
+_TREATMENT_TITLES = {"started": "Treatment started", "ended": "Treatment ended"}
+
+
+def _treatment_lines(details: dict[str, str]) -> tuple[str, list[str]]:
+    """A treatment episode's entry: its codes (``casework.treatment``) as words."""
+
+    def label(kind: Any, code: str | None) -> str:
+        try:
+            return LABELS[kind(code)] if code else ""
+        except ValueError:
+            return code or ""
+
+    what = [
+        label(SubstanceGroup, details.get("group")),
+        label(Modality, details.get("modality")),
+    ]
+    lines = [" · ".join(part for part in what if part)]
+    if details.get("discharge"):
+        lines.append("Discharge: " + label(DischargeReason, details["discharge"]))
+    title = _TREATMENT_TITLES.get(details.get("action", ""), TimelineKind.TREATMENT.label)
+    return title, lines
+
+
 def timeline_line(item: Any) -> TimelineLine:
     """Describe a ``casework.people.queries.TimelineItem``."""
     if item.kind is TimelineKind.CONTACT:
         title, lines, small = _contact_lines(item)
+    elif item.kind is TimelineKind.TREATMENT:
+        (title, lines), small = _treatment_lines(item.details), []
+        if item.agency_name != (item.actor_agency_name or item.agency_name):
+            lines.insert(0, item.agency_name)
     else:
         title, lines, small = item.kind.label, _event_lines(item.details), []
         if item.agency_name != (item.actor_agency_name or item.agency_name):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import case, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from casework.access.categories import Category
@@ -52,6 +52,7 @@ from casework.people.validation import (
 from casework.security.blind_index import BlindIndex, TokenKind
 from casework.security.vault import Vault
 from casework.tasks.models import Task, TaskState
+from casework.treatment.models import DischargeReason, TreatmentEpisode
 from casework.welfare.records import stop_schedules
 
 #: Where earlier versions of a person's identity and contact details are kept.
@@ -627,6 +628,23 @@ def record_death(
         .execution_options(synchronize_session=False)
     )
     stop_schedules(db, person_id=person.id, reason="person_died", now=now, actor_id=viewer.user_id)
+    # Open treatment episodes end on the day of death, as deaths in treatment (the partnership
+    # figures count them).
+    db.execute(
+        update(TreatmentEpisode)
+        .where(TreatmentEpisode.person_id == person.id, TreatmentEpisode.ended_on.is_(None))
+        .values(
+            # (never before the episode started, should the death be dated earlier)
+            ended_on=case(
+                (TreatmentEpisode.started_on > died_on, TreatmentEpisode.started_on),
+                else_=died_on,
+            ),
+            discharge_reason=DischargeReason.DIED,
+            ended_by_id=viewer.user_id,
+            version=TreatmentEpisode.version + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
     db.flush()
     add_timeline(
         db,

@@ -29,6 +29,7 @@ from casework.people.forms import (
 from casework.people.queries import SearchCriteria, TimelineFilter
 from casework.people.records import PersonFields
 from casework.people.services import NewInvolvement, PersonError
+from casework.treatment import queries as treatment_queries
 from casework.web import context
 from casework.web.audit import audit_read
 from casework.web.case import categories_of, person_page
@@ -153,7 +154,8 @@ def view(person_id: uuid.UUID) -> ResponseReturnValue:
     members = family_queries.family(db, viewer, record.access)
     recent = queries.timeline(db, vault, viewer, record.access, per_page=5)
     welfare = welfare_queries.person_schedules(db, viewer, record.access)
-    shown = categories_of(record.alerts, record.needs, members, recent.items, welfare)
+    treatment = treatment_queries.episodes_for_person(db, viewer, record.access)
+    shown = categories_of(record.alerts, record.needs, members, recent.items, welfare, treatment)
     if record.housing_status is not None:
         shown.add(Category.HOUSING)
     if any(item.note for item in recent.items):
@@ -168,6 +170,8 @@ def view(person_id: uuid.UUID) -> ResponseReturnValue:
         welfare=welfare,
         welfare_now=utcnow(),
         welfare_due=welfare_labels.due_words,
+        treatment=treatment,
+        treatment_may_record=treatment_queries.recording_allowed(db, viewer, record.access),
     )
 
 

@@ -24,9 +24,11 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Select,
+    Uuid,
     and_,
     case,
     distinct,
+    false,
     func,
     literal,
     or_,
@@ -73,12 +75,8 @@ from casework.reports.tables import (
     ratio,
 )
 from casework.tasks.models import Task, TaskSource, TaskState
-from casework.treatment.models import (
-    DischargeReason,
-    PrevalenceEstimate,
-    SubstanceGroup,
-    TreatmentEpisode,
-)
+from casework.treatment.models import DischargeReason, SubstanceGroup, TreatmentEpisode
+from casework.treatment.queries import prevalence_for
 from casework.users.models import User
 
 #: The user id given to the access rule in reports: matches no emergency access (rule 3).
@@ -307,25 +305,38 @@ def _total_drill(table: Table, column: int, n_rows: int) -> Drill | None:
 
 
 def _open_cases(ctx: Ctx) -> Any:
-    """Cases (involvements) open now, of the agency in scope."""
-    last = (
-        select(func.max(LatestContact.occurred_at))
-        .where(
-            LatestContact.person_id == Involvement.person_id,
-            LatestContact.agency_id == Involvement.agency_id,
+    """Cases (involvements) open now, of the agency in scope, with the agency's last contact
+    (from ``latest_contacts``, kept on write)."""
+    latest = (
+        select(
+            LatestContact.person_id,
+            LatestContact.agency_id,
+            func.max(LatestContact.occurred_at).label("occurred_at"),
         )
-        .scalar_subquery()
+        .where(_agency_is(LatestContact.agency_id, ctx))
+        .group_by(LatestContact.person_id, LatestContact.agency_id)
+        .subquery()
     )
     workers = _workers(ctx)
-    return select(
-        Involvement.person_id.label("person_id"),
-        Involvement.agency_id.label("agency"),
-        Involvement.worker_id.label("worker"),
-        last.label("last_contact"),
-    ).where(
-        Involvement.ended_on.is_(None),
-        _agency_is(Involvement.agency_id, ctx),
-        true() if workers is None else Involvement.worker_id.in_(workers),
+    return (
+        select(
+            Involvement.person_id.label("person_id"),
+            Involvement.agency_id.label("agency"),
+            Involvement.worker_id.label("worker"),
+            latest.c.occurred_at.label("last_contact"),
+        )
+        .outerjoin(
+            latest,
+            and_(
+                latest.c.person_id == Involvement.person_id,
+                latest.c.agency_id == Involvement.agency_id,
+            ),
+        )
+        .where(
+            Involvement.ended_on.is_(None),
+            _agency_is(Involvement.agency_id, ctx),
+            true() if workers is None else Involvement.worker_id.in_(workers),
+        )
     )
 
 
@@ -423,6 +434,9 @@ def _caseload(ctx: Ctx) -> Report:
     by = "worker" if ctx.agency_id is not None else "agency"
     banded = _counts(ctx, _open_cases_banded(ctx), by, "band")
     keys = sorted({k[0] for k in banded}, key=lambda k: (k is None, str(k)))
+    per_worker: Counter[Any] = Counter()
+    for (key, _), n in banded.items():
+        per_worker[key] += n
     names = _names(ctx, User if by == "worker" else Agency, keys)
     band_keys = [b[0] for b in BANDS] + [OVER[0], NEVER[0]]
     band_labels = [b[1] for b in BANDS] + [OVER[1], NEVER[1]]
@@ -464,7 +478,7 @@ def _caseload(ctx: Ctx) -> Report:
             "open",
             "Open cases",
             headline,
-            [open_table, _team_table(ctx)] if by == "worker" else [open_table],
+            [open_table, _team_table(ctx, per_worker)] if by == "worker" else [open_table],
             chart,
             [
                 "An open case is an agency's involvement with a person that has not ended.",
@@ -478,26 +492,27 @@ def _caseload(ctx: Ctx) -> Report:
     return _report(ctx, "caseload", sections)
 
 
-def _team_table(ctx: Ctx) -> Table:
-    sub = _open_cases(ctx).subquery()
-    statement = (
-        select(TeamMembership.team_id, func.count(distinct(sub.c.person_id)))
-        .join(sub, sub.c.worker == TeamMembership.user_id)
-        .group_by(TeamMembership.team_id)
-    )
-    found = dict(ctx.rows(statement))
+def _team_table(ctx: Ctx, per_worker: Counter[Any]) -> Table:
+    """Open cases by team, from the per-worker counts: a person has one involvement per agency,
+    so one named worker there, and a team's people are the sum of its members'."""
     teams = ctx.db.execute(
         select(Team.id, Team.name).where(_agency_is(Team.agency_id, ctx)).order_by(Team.name)
     ).all()
+    members = ctx.db.execute(
+        select(TeamMembership.team_id, TeamMembership.user_id).where(
+            TeamMembership.team_id.in_([team_id for team_id, _ in teams])
+        )
+    ).all()
+    found: Counter[Any] = Counter()
+    for team_id, user_id in members:
+        found[team_id] += per_worker[user_id]
     table = Table(
         "open_by_team",
         "Open cases by team (a worker in two teams counts in both)",
         [Column("label", "Team", numeric=False), Column("open", "People with an open case")],
     )
     for team_id, name in teams:
-        table.rows.append(
-            Row([label(name), count(int(found.get(team_id, 0)), _d("open_cases", team=team_id))])
-        )
+        table.rows.append(Row([label(name), count(found[team_id], _d("open_cases", team=team_id))]))
     return table
 
 
@@ -1437,15 +1452,6 @@ def _treatment_figures(ctx: Ctx, period: Period) -> tuple[int, int, int, Counter
     return int(row[0]), int(row[1]), int(row[2]), groups
 
 
-def _estimates(ctx: Ctx, year: int) -> dict[SubstanceGroup, Any]:
-    rows = ctx.db.execute(
-        select(PrevalenceEstimate)
-        .where(PrevalenceEstimate.year <= year)
-        .order_by(PrevalenceEstimate.year)
-    ).scalars()
-    return {row.substance_group: row for row in rows}
-
-
 def _partnership(ctx: Ctx) -> Report:
     period = ctx.filters.period
     baseline = ctx.filters.baseline or period.before()
@@ -1485,7 +1491,7 @@ def _partnership(ctx: Ctx) -> Report:
         ],
     )
     del this
-    estimates = _estimates(ctx, period.end.year)
+    estimates = prevalence_for(ctx.db, period.end.year)
     need = Table(
         "unmet_need",
         "Unmet need by substance group: the share of the estimated number not in treatment",
@@ -1614,7 +1620,15 @@ def _sql_measure(build: Callable[[Ctx], Select[Any]]) -> Callable[[Ctx, dict[str
         for key, value in params.items():
             if key not in sub.c:
                 raise LookupError(key)
-            conditions.append(func.coalesce(func.cast(sub.c[key], _text()), "") == value)
+            column = sub.c[key]
+            if isinstance(column.type, Uuid) and value:
+                # Compared as a UUID: its text form differs by database (SQLite: no hyphens).
+                try:
+                    conditions.append(column == uuid.UUID(value))
+                except ValueError:
+                    conditions.append(false())
+                continue
+            conditions.append(func.coalesce(func.cast(column, _text()), "") == value)
         return select(sub.c.person_id).where(*conditions)
 
     return people
@@ -1672,23 +1686,22 @@ def _dash(ctx: Ctx) -> Any:
     ).where(Referral.id.in_(_cohort(ctx, "domestic_abuse")))
 
 
-def _baseline_ctx(ctx: Ctx, params: dict[str, str]) -> Ctx:
-    if params.pop("period", None) != "baseline":
-        return ctx
-    period = ctx.filters.baseline or ctx.filters.period.before()
-    from dataclasses import replace
+def _open_cases_people(ctx: Ctx, params: dict[str, str]) -> Any:
+    build = _team_cases if "team" in params else _open_cases_banded
+    return _sql_measure(build)(ctx, params)
 
-    return Ctx(ctx.db, ctx.viewer, ctx.scope, replace(ctx.filters, period=period), ctx.now)
+
+def _in_treatment_people(ctx: Ctx, params: dict[str, str]) -> Any:
+    """People in treatment in the period, or in the baseline (``period=baseline``); team and
+    worker filters still mean the reporting period's caseloads, as in the figures."""
+    baseline = params.pop("period", None) == "baseline"
+    period = (ctx.filters.baseline or ctx.filters.period.before()) if baseline else None
+    return _sql_measure(lambda c: _episodes(c, period or c.filters.period))(ctx, params)
 
 
 MEASURES.update(
     {
-        "open_cases": (
-            "Open cases",
-            lambda ctx, p: (
-                _sql_measure(_team_cases) if "team" in p else _sql_measure(_open_cases_banded)
-            )(ctx, p),
-        ),
+        "open_cases": ("Open cases", _open_cases_people),
         "new_cases": ("New cases in the period", _sql_measure(_cases_started)),
         "closed_cases": ("Cases closed in the period", _sql_measure(_cases_closed)),
         "overdue": ("Overdue work", _sql_measure(_overdue)),
@@ -1697,12 +1710,7 @@ MEASURES.update(
         "reached": ("Referrals reaching a stage", _sql_measure(_reached_any)),
         "releases": ("Prison releases", _python_measure(_releases)),
         "dash": ("Domestic abuse referrals", _sql_measure(_dash)),
-        "in_treatment": (
-            "People in treatment",
-            lambda ctx, p: _sql_measure(lambda c: _episodes(c, c.filters.period))(
-                _baseline_ctx(ctx, p), p
-            ),
-        ),
+        "in_treatment": ("People in treatment", _in_treatment_people),
     }
 )
 

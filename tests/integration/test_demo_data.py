@@ -43,6 +43,12 @@ from casework.people.validation import nhs_number_problem, normalise_postcode
 from casework.security.keystore import person_keys
 from casework.security.kit import SecurityKit
 from casework.security.vault import Vault
+from casework.treatment.models import (
+    DischargeReason,
+    PrevalenceEstimate,
+    SubstanceGroup,
+    TreatmentEpisode,
+)
 from casework.users.models import User
 from tests.conftest import MadeUser, sign_in_directly
 
@@ -969,3 +975,38 @@ def datetime_of(value: str) -> Any:
     from datetime import datetime
 
     return datetime.fromisoformat(value)
+
+
+def test_default_set_has_treatment_episodes_and_prevalence_estimates(
+    app: Flask, database: Database
+) -> None:
+    _load_default(app)
+    today = clock.london_today()
+    with database.reading() as db:
+        episodes = list(db.scalars(select(TreatmentEpisode)))
+        estimates = list(db.scalars(select(PrevalenceEstimate)))
+        dead = set(db.scalars(select(Person.id).where(Person.died_on.is_not(None))))
+        treatment_agencies = set(
+            db.scalars(select(Agency.id).where(Agency.kind == AgencyKind.TREATMENT))
+        )
+        db.expunge_all()
+    assert len(episodes) >= 30
+    assert {e.substance_group for e in episodes} == set(SubstanceGroup)
+    assert len({e.modality for e in episodes}) >= 4
+    ended = [e for e in episodes if e.ended_on is not None]
+    assert len(ended) >= 5
+    assert len(episodes) - len(ended) >= 10
+    reasons = Counter(e.discharge_reason for e in ended)
+    assert reasons[DischargeReason.COMPLETED_FREE] + reasons[DischargeReason.COMPLETED] >= 2
+    # "Died" for each person the service worked with whose death is recorded, and only them.
+    died = {e.person_id for e in ended if e.discharge_reason is DischargeReason.DIED}
+    assert died
+    assert died <= dead
+    assert {e.agency_id for e in episodes} <= treatment_agencies
+    assert min(e.started_on for e in episodes) <= today - timedelta(days=365)
+    assert all(e.started_on <= today for e in episodes)
+    assert all(e.ended_on is None or e.started_on <= e.ended_on <= today for e in episodes)
+    assert {(e.substance_group, e.year) for e in estimates} == {
+        (group, year) for group in SubstanceGroup for year in (today.year - 1, today.year)
+    }
+    assert all(e.source.startswith("Fictional partnership needs assessment") for e in estimates)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -76,3 +76,71 @@ def test_caseload_counts_the_agencys_open_cases_in_bands(
         "Harbour Recovery",
         "Elsewhere Housing",
     }
+
+
+def test_partnership_figures_and_unmet_need_from_episodes_recorded_by_the_services(
+    build: Builders,
+) -> None:
+    from casework.audit.recorder import SYSTEM
+    from casework.security.vault import Vault
+    from casework.treatment import services as treatment
+    from casework.treatment.models import DischargeReason, Modality, SubstanceGroup
+
+    agency = build.agency("Harbour Recovery", AgencyKind.TREATMENT)
+    worker = build.user(Role.WORKER, agency=agency)
+    manager = build.user(Role.MANAGER, agency=agency)
+    today = clock.london_today()
+    plan = [  # started days ago, group, ended days ago, reason
+        (400, SubstanceGroup.OPIATES_ONLY, None, None),  # in treatment, not new
+        (100, SubstanceGroup.OPIATES_ONLY, None, None),  # new
+        (50, SubstanceGroup.ALCOHOL_ONLY, 10, DischargeReason.DIED),  # new, died
+        (30, SubstanceGroup.ALCOHOL_ONLY, 5, DischargeReason.COMPLETED),  # new
+        (900, SubstanceGroup.CRACK_ONLY, 800, DischargeReason.DROPPED_OUT),  # before the period
+    ]
+    viewer = build.viewer(worker)
+    for n, (started, group, ended, reason) in enumerate(plan):
+        person = build.person(worker, "Episode", f"Person{n}", date_of_birth=date(1970, 1, 1))
+        with build.database.transaction() as db:
+            access = build._access_of(db, viewer, person)
+            episode = treatment.start_episode(
+                db,
+                Vault(build.kit.keystore),
+                SYSTEM,
+                viewer,
+                access,
+                started_on=today - timedelta(days=started),
+                substance_group=group,
+                modality=Modality.PSYCHOSOCIAL,
+            )
+            if ended is not None:
+                treatment.end_episode(
+                    db,
+                    SYSTEM,
+                    viewer,
+                    access,
+                    episode,
+                    version=1,
+                    ended_on=today - timedelta(days=ended),
+                    discharge_reason=reason,
+                )
+    with build.database.transaction() as db:
+        treatment.save_estimate(
+            db,
+            SYSTEM,
+            build.viewer(manager),
+            substance_group=SubstanceGroup.OPIATES_ONLY,
+            year=today.year,
+            estimate=8,
+            source="Fictional estimate",
+            version=None,
+        )
+    report = build_report(build, manager, "partnership")
+    figures = {r.heading: r.cells[1].value for r in report.table("treatment").rows}
+    assert figures == {"Adults in treatment": 4, "New presentations": 3, "Deaths in treatment": 1}
+    baseline = {r.heading: r.cells[2].value for r in report.table("treatment").rows}
+    assert baseline["Adults in treatment"] == 1  # the episode started 400 days ago
+    need = {r.heading: r for r in report.table("unmet_need").rows}
+    assert need["Opiates only"].cells[1].value == 2
+    assert need["Opiates only"].cells[3].shown == "75%"  # 1 - 2/8
+    assert need["Alcohol only"].cells[3].shown == "no data"  # no estimate
+    assert need["Crack only"].cells[1].value == 0
