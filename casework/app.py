@@ -116,6 +116,7 @@ def _register_blueprints(app: Flask) -> None:
     from casework.notifications.views import bp as notifications_bp
     from casework.pathways.views import bp as pathways_bp
     from casework.people.views import bp as people_bp
+    from casework.reports.views import bp as reports_bp
     from casework.treatment.views import bp as treatment_bp
     from casework.users.views import bp as users_bp
     from casework.web.health import bp as health_bp
@@ -139,6 +140,7 @@ def _register_blueprints(app: Flask) -> None:
         pathways_bp,
         notifications_bp,
         welfare_bp,
+        reports_bp,
         treatment_bp,
     ):
         app.register_blueprint(blueprint)

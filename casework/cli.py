@@ -686,3 +686,179 @@ def serve(host: str, port: int, workers: int, jobs: bool) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# --- reports -------------------------------------------------------------------------------
+
+
+@cli.group("reports")
+def reports_group() -> None:
+    """Manager and partnership reports."""
+
+
+def _report_viewer(email: str) -> Any:
+    """The named user as the access policy sees them; they need a reports role."""
+    from sqlalchemy import func, select
+
+    from casework.access.policy import Viewer
+    from casework.reports import services
+    from casework.users.models import User
+
+    database = current_app.extensions["casework.database"]
+    with database.reading() as session:
+        user = session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+        if user is None or not user.active or user.is_service_account:
+            raise click.ClickException(f"no active user with the email address {email!r}")
+        viewer = Viewer(user.id, user.agency_id, user.agency.kind, user.roles)
+    if services.scope_for(viewer) is None:
+        raise click.ClickException(
+            f"{email} is not a manager or a partnership lead, so has no reports"
+        )
+    return viewer
+
+
+def _temporary_beside(output: Path, body: bytes) -> Path:
+    """``body`` written whole to a temporary file in ``output``'s folder (renamed over
+    ``output`` once the export is audited, so ``output`` is the whole export or untouched)."""
+    import os
+    import tempfile
+
+    handle, temporary = tempfile.mkstemp(
+        dir=output.parent, prefix=f".{output.name}.", suffix=".part"
+    )
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(body)
+            file.flush()
+            os.fsync(file.fileno())
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return Path(temporary)
+
+
+@reports_group.command("build")
+@click.argument("name")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), required=True)
+@click.option("--from", "start", required=True, help="First day of the period, e.g. 2026-04-01.")
+@click.option("--to", "end", required=True, help="Last day of the period, e.g. 2027-03-31.")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    required=True,
+    help="The file to write (replaced whole, or left alone on an error).",
+)
+@click.option("--table", "table_key", default=None, help="CSV: the table to write (its key).")
+@click.option(
+    "--as",
+    "email",
+    required=True,
+    help="The manager or partnership lead the report is for: the figures depend on who asks.",
+)
+@with_appcontext
+def reports_build(
+    *,
+    name: str,
+    fmt: str,
+    start: str,
+    end: str,
+    output: Path,
+    table_key: str | None,
+    email: str,
+) -> None:
+    """Build report NAME as a CSV (one table) or XLSX file, suppressed as every export is."""
+    from casework.audit.recorder import Actor
+    from casework.clock import london_today, utcnow
+    from casework.reports import exports, services
+    from casework.reports.definitions import REPORTS
+
+    if name not in REPORTS:
+        raise click.ClickException(f"no report called {name!r}; one of: {', '.join(REPORTS)}")
+    if not output.parent.is_dir():
+        raise click.ClickException(f"no folder {str(output.parent)!r} to write {output.name} in")
+    viewer = _report_viewer(email)
+    database = current_app.extensions["casework.database"]
+    limit = _kit().settings.report_export_max_rows
+    with database.reading() as session:
+        try:
+            filters = services.check_filters(
+                session, viewer, {"from": start, "to": end}, today=london_today()
+            )
+        except services.FilterError as error:
+            raise click.ClickException(
+                f"--{error.field.replace('_', '-')}: {error.message}"
+            ) from None
+        with click.progressbar(length=1, label=f"Building {name}") as bar:
+            report = services.build(
+                session,
+                viewer,
+                name,
+                filters,
+                now=utcnow(),
+                export=True,
+                threshold=_kit().settings.report_suppression_threshold,
+            )
+            bar.update(1)
+    keys = [table.key for table in report.tables()]
+    if fmt == "csv":
+        if table_key is None and len(keys) == 1:
+            table_key = keys[0]
+        if table_key not in keys:
+            raise click.ClickException(
+                f"choose a table with --table: one of {', '.join(keys)}"
+                if table_key is None
+                else f"no table {table_key!r} in {name}; one of: {', '.join(keys)}"
+            )
+    try:
+        exports.check_size(report, limit, table_key if fmt == "csv" else None)
+    except exports.ExportTooLargeError as error:
+        raise click.ClickException(str(error)) from None
+    with click.progressbar(length=len(keys), label="Writing tables") as bar:
+        if fmt == "csv":
+            body = exports.table_csv(report.table(str(table_key)))
+            bar.update(len(keys))
+        else:
+            body = exports.report_xlsx(report, on_table=lambda _table: bar.update(1))
+    temporary = _temporary_beside(output, body)
+    actor = Actor(viewer.user_id, viewer.agency_id, "cli", roles=frozenset(viewer.roles))
+    try:
+        _audit_export(
+            database,
+            actor,
+            name=name,
+            fmt=fmt,
+            filters=filters,
+            report=report,
+            table_key=table_key,
+        )
+        temporary.replace(output)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    click.echo(f"Wrote {output} ({len(body):,} bytes).")
+
+
+def _audit_export(
+    database: Any,
+    actor: Any,
+    *,
+    name: str,
+    fmt: str,
+    filters: Any,
+    report: Any,
+    table_key: str | None,
+) -> None:
+    from casework.audit.recorder import record
+    from casework.reports import exports
+
+    with database.transaction() as session:
+        details: dict[str, object] = {
+            "report": name,
+            "format": fmt,
+            "filters": filters.query_args(),
+            "rows": exports.row_count(report, table_key if fmt == "csv" else None),
+            "via": "command line",
+        }
+        if fmt == "csv":
+            details["table"] = table_key
+        record(session, actor, "report.exported", details=details)

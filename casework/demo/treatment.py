@@ -41,6 +41,16 @@ from casework.treatment.services import end_episode, save_estimate, start_episod
 from casework.users.models import User
 
 GROUPS = tuple(SubstanceGroup)
+#: The groups in roughly the shares of a treatment population: opiates and crack, and alcohol,
+#: the largest; crack only the smallest.
+WEIGHTED_GROUPS = (
+    *[SubstanceGroup.OPIATES_AND_CRACK] * 4,
+    *[SubstanceGroup.ALCOHOL_ONLY] * 4,
+    *[SubstanceGroup.OPIATES_ONLY] * 2,
+    *[SubstanceGroup.NON_OPIATE_ONLY] * 2,
+    SubstanceGroup.NON_OPIATE_AND_ALCOHOL,
+    SubstanceGroup.CRACK_ONLY,
+)
 MODALITIES = (
     Modality.PHARMACOLOGICAL,
     Modality.PSYCHOSOCIAL,
@@ -173,7 +183,7 @@ def _episodes(db: Session, kit: SecurityKit, today: date) -> Made:
         if key in seen or user is None:
             continue
         seen.add(key)
-        group = GROUPS[index % len(GROUPS)]
+        group = WEIGHTED_GROUPS[(index * 5) % len(WEIGHTED_GROUPS)]
         modality = MODALITIES[index % len(MODALITIES)]
         viewer = _viewer(user)
         start = involvement.started_on

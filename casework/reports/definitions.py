@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from casework.access.policy import Viewer
+from casework.access.roles import Role
+from casework.reports.tables import Scope
+
 
 @dataclass(frozen=True)
 class ReportDef:
@@ -63,3 +67,13 @@ REPORTS: dict[str, ReportDef] = {
         ),
     )
 }
+
+
+def scope_for(viewer: Viewer) -> Scope | None:
+    """What reports the viewer sees: a partnership lead the partnership's, a manager their
+    agency's; anyone else none (the pages answer 403)."""
+    if Role.PARTNERSHIP_LEAD in viewer.roles:
+        return Scope.PARTNERSHIP
+    if Role.MANAGER in viewer.roles:
+        return Scope.AGENCY
+    return None

@@ -54,7 +54,7 @@ from casework.pathways.models import Referral, ReferralEvent
 from casework.pathways.queries import readable_referrals
 from casework.people.codes import ClosureReason
 from casework.people.models import Person
-from casework.reports.definitions import REPORTS
+from casework.reports.definitions import REPORTS, scope_for
 from casework.reports.periods import Filters, Period
 from casework.reports.tables import (
     Cell,
@@ -1720,8 +1720,6 @@ def people_behind(
 ) -> tuple[list[uuid.UUID], int, str]:
     """The people behind one figure that the viewer may see (the access policy's list filter on
     top of the measure), by person id; their total; and the figure's name."""
-    from casework.reports.services import scope_for
-
     if drill.measure not in MEASURES:
         raise LookupError(drill.measure)
     scope = scope_for(viewer)

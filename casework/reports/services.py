@@ -17,9 +17,8 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from casework.access.policy import Viewer
-from casework.access.roles import Role
 from casework.agencies.models import Agency
-from casework.reports import queries
+from casework.reports import definitions, queries
 from casework.reports.definitions import REPORTS
 from casework.reports.periods import (
     Filters,
@@ -32,6 +31,8 @@ from casework.reports.periods import (
 from casework.reports.suppression import suppress
 from casework.reports.tables import Drill, Report, Scope
 
+#: Who sees which reports (defined beside the report list, so the measures can use it too).
+scope_for = definitions.scope_for
 DEFAULT_PRESET = Preset.LAST_12_MONTHS
 #: Drill-down lists show at most this many people (the count says how many there are).
 DRILL_LIMIT = 500
@@ -49,16 +50,6 @@ class FilterError(ValueError):
         super().__init__(message)
         self.field = field
         self.message = message
-
-
-def scope_for(viewer: Viewer) -> Scope | None:
-    """What reports the viewer sees: a partnership lead the partnership's, a manager their
-    agency's; anyone else none (the pages answer 403)."""
-    if Role.PARTNERSHIP_LEAD in viewer.roles:
-        return Scope.PARTNERSHIP
-    if Role.MANAGER in viewer.roles:
-        return Scope.AGENCY
-    return None
 
 
 def may_drill_down(viewer: Viewer) -> bool:

@@ -86,7 +86,10 @@ def _finish(response: Response) -> Response:
             response = _error_page(500)
     audit.discard_pending()
     response.headers["X-Request-Id"] = context.request_id()
-    if request.endpoint != "static":
+    # A view may mark its response "private" (a chart image): kept for that user's browser
+    # only, never by a shared cache. Everything else is no-store.
+    private = response.headers.get("Cache-Control", "").startswith("private")
+    if request.endpoint != "static" and not private:
         response.headers["Cache-Control"] = "no-store"
         response.headers["Pragma"] = "no-cache"
     return response

@@ -80,6 +80,12 @@ NAV_ITEMS = (
         frozenset({Role.INFORMATION_GOVERNANCE}),
         active_for=("audit.search",),
     ),
+    NavItem(
+        "Reports",
+        "reports.index",
+        frozenset({Role.MANAGER, Role.PARTNERSHIP_LEAD}),
+        active_for=("reports.",),
+    ),
     NavItem("Users", "users.list_users", frozenset({Role.ADMIN})),
     NavItem("Agencies", "agencies.list_agencies", frozenset({Role.ADMIN})),
     NavItem("API tokens", "api_tokens.list_tokens", frozenset({Role.ADMIN})),

@@ -4,11 +4,13 @@ stage's count and percentage in the report is checked against the numbers driven
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+from flask import Flask
 
 from casework import clock
 from casework.access.roles import Role
@@ -239,3 +241,50 @@ def test_drill_down_lists_only_people_the_manager_may_see(
                 completed.drill,
                 now=clock.utcnow(),
             )
+
+
+def test_the_page_the_csv_and_the_xlsx_show_the_numbers_driven(
+    app: Flask, build: Builders, frozen_clock: Clock, world: World
+) -> None:
+    import csv
+    import io
+
+    import openpyxl
+
+    from tests.conftest import sign_in_directly
+
+    drive(build, frozen_clock, world)
+    client = app.test_client()
+    sign_in_directly(app, client, world.manager)
+    query = {"pathway": "required_assessment"}
+    page = client.get("/reports/funnel", query_string=query)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    stages = list(EXPECTED.items())
+    start = stages[0][1]
+    for (_, before), (_, here) in itertools.pairwise(stages):
+        assert f"{here} of {before} ({round(100 * here / before)}%)" in html
+        assert f"{here} of {start} ({round(100 * here / start)}%)" in html
+
+    table = "funnel_required_assessment"
+    exported = client.get("/reports/funnel/export.csv", query_string={**query, "table": table})
+    assert exported.status_code == 200
+    text = exported.get_data().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    header, body = rows[0], rows[1:]
+    counts = [int(row[1]) for row in body]
+    assert counts == [n for _, n in stages]
+    share = header.index(next(h for h in header if "start" in h.lower() and "%" in h))
+    assert [row[share] for row in body[1:]] == [str(round(100 * n / start)) for _, n in stages[1:]]
+
+    workbook = client.get("/reports/funnel/export.xlsx", query_string=query)
+    assert workbook.status_code == 200
+    sheets = openpyxl.load_workbook(io.BytesIO(workbook.get_data()), read_only=True)
+    sheet = sheets.worksheets[0]  # the first table's sheet: the main path
+    values = list(sheet.iter_rows(values_only=True))
+    assert [row[1] for row in values[1:7]] == [n for _, n in stages]
+    pct = values[0].index(header[share])
+    # A real number formatted as a percentage: 80% is 0.8.
+    assert [round(100 * float(row[pct]), 6) for row in values[2:7]] == [
+        float(round(100 * n / start)) for _, n in stages[1:]
+    ]

@@ -68,8 +68,9 @@ def test_public_routes_are_a_short_known_list(app: Flask) -> None:
     assert public == ["auth.sign_in", "health.healthz", "pages.accessibility", "pages.cookies"]
 
 
-#: Keys from configuration (a pathway's transition, a notice's code), not record ids: strings.
-CONFIG_KEYS = {"key", "code"}
+#: Keys from configuration (a pathway's transition, a notice's code, a report's name, a report
+#: section's key), not record ids: strings.
+CONFIG_KEYS = {"key", "code", "name", "section"}
 
 
 def test_ids_in_urls_are_typed(app: Flask) -> None:
