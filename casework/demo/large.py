@@ -14,14 +14,22 @@ format the services give it:
 * in a family of two or more agencies, each agency is named by a consent for the others'
   categories (and case notes), recorded by the lead's worker and in force today, but for a
   few percent expired or withdrawn; its purpose, form reference and withdrawal reason are
-  sealed with the same row binding as ``consent.services``.
+  sealed with the same row binding as ``consent.services``;
+* for about a fifth of the people, referrals on the pathways (mostly required assessments),
+  each walking its pathway's transitions with one event and one timeline entry per step and
+  the open clock's task, and for everyone in treatment, treatment episodes: see
+  :mod:`casework.demo.large_referrals` (which also says what it leaves out). A few generated
+  police workers are also custody officers, and a few treatment workers assessors, so that
+  each transition is made by a role allowed to make it.
 
 Audit rows are not written per record (a benchmark set would be mostly audit); one audit row
 records the generation. Ids are time-ordered UUIDs (version 7) so that the indexes grow at
 their end, as they do in a live system over time.
 
 The generator is deterministic (a fixed seed) in everything but ids, nonces and wall-clock
-timestamps: the same names, families, caseloads and contact counts every run.
+timestamps: the same names, families, caseloads and contact counts every run. Consents,
+referrals and episodes draw from their own random streams, so the rest of the set is the same
+as in sets generated before they existed.
 """
 
 from __future__ import annotations
@@ -33,7 +41,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, text
@@ -50,10 +58,13 @@ from casework.consent.rules import add_months
 from casework.contacts.models import Contact, Note
 from casework.contacts.services import rebuild_latest_contacts
 from casework.db import WRITE_OPTION, Database
-from casework.demo import data, phrases
+from casework.demo import data, large_referrals, phrases
 from casework.demo import names as nm
 from casework.demo.people import ALERT_DETAILS, FORM_PREFIX, HOPE_WORKER, PURPOSES
 from casework.family.models import Involvement
+from casework.pathways.definitions import pathways
+from casework.pathways.models import Referral, ReferralEvent
+from casework.pathways.rules import age_on
 from casework.people.codes import (
     ClosureReason,
     ContactKind,
@@ -69,7 +80,11 @@ from casework.people.services import token_rows
 from casework.people.validation import postcode_district
 from casework.security.kit import SecurityKit
 from casework.security.vault import Vault
+from casework.tasks.definitions import ladders
+from casework.tasks.models import Reminder, Task, TaskSource
+from casework.treatment.models import TreatmentEpisode
 from casework.users.models import User, UserRole
+from casework.workdays import working_days
 
 SEED = 31_337
 #: Caseloads of generated workers: open involvements per named worker.
@@ -424,6 +439,25 @@ def _create_workers(
     return created
 
 
+#: Of an agency's generated workers, every n-th also holds this role (custody staff book
+#: required assessments; assessors record what an assessment found).
+EXTRA_ROLES: dict[AgencyKind, tuple[Role, int]] = {
+    AgencyKind.POLICE: (Role.CUSTODY_OFFICER, 10),
+    AgencyKind.TREATMENT: (Role.ASSESSOR, 8),
+}
+
+
+def _extra_roles(conn: Connection, agencies: list[_Agency], existing: list[int]) -> None:
+    rows = [
+        {"user_id": user_id, "role": EXTRA_ROLES[agency.kind][0]}
+        for agency, first in zip(agencies, existing, strict=True)
+        if agency.kind in EXTRA_ROLES
+        for user_id in agency.workers[first :: EXTRA_ROLES[agency.kind][1]]
+    ]
+    if rows:
+        conn.execute(insert(UserRole), rows)
+
+
 def _chunks(rows: Sequence[dict[str, Any]], size: int) -> Iterator[Sequence[dict[str, Any]]]:
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
@@ -444,6 +478,7 @@ class _Rows:
     timeline: list[dict[str, Any]] = field(default_factory=list)
     bases: list[dict[str, Any]] = field(default_factory=list)
     basis_categories: list[dict[str, Any]] = field(default_factory=list)
+    pathway: large_referrals.Rows = field(default_factory=large_referrals.Rows)
 
     def write(self, conn: Connection) -> None:
         for table, rows in (
@@ -457,6 +492,11 @@ class _Rows:
             (TimelineEntry, self.timeline),
             (SharingBasis, self.bases),
             (SharingBasisCategory, self.basis_categories),
+            (Referral, self.pathway.referrals),
+            (ReferralEvent, self.pathway.events),
+            (Task, self.pathway.tasks),
+            (Reminder, self.pathway.reminders),
+            (TreatmentEpisode, self.pathway.episodes),
         ):
             if rows:
                 conn.execute(insert(table), rows)
@@ -593,6 +633,7 @@ class _Batch:
                 reason=ClosureReason.DIED,
             )
             windows.append((agency, worker, start, end_day, started))
+        ending: ClosureReason | None = None
         if family.ended is not None:
             agency = g.agencies[family.ended]
             worker = rng.choice(agency.workers)
@@ -606,11 +647,18 @@ class _Batch:
                 (start, started),
                 stop,
                 lead=False,
-                reason=rng.choice(_ENDINGS),
+                reason=(ending := rng.choice(_ENDINGS)),
             )
             windows.append((agency, worker, start, stop, started))
         self._alerts_and_needs(person_id, lead, lead_worker, (age_days, end_day))
         self._consents(person_id, lead, lead_worker, windows)
+        self._pathways(
+            person_id,
+            windows,
+            [ClosureReason.DIED if died_on else None] * len(agencies) + [ending],
+            dob,
+            died_on,
+        )
         if died_on is not None:
             self.timeline(
                 person_id,
@@ -632,6 +680,44 @@ class _Batch:
             if day == start:
                 at = max(at, started)
             self.pending.append(_Pending(at, person_id, agency, worker, who))
+
+    def _pathways(
+        self,
+        person_id: uuid.UUID,
+        windows: Sequence[tuple[_Agency, uuid.UUID, int, int, datetime]],
+        closures: Sequence[ClosureReason | None],
+        born: date,
+        died_on: date | None,
+    ) -> None:
+        """Referrals and treatment episodes (:mod:`casework.demo.large_referrals`)."""
+        g = self.g
+        members = [
+            large_referrals.Member(
+                agency.id,
+                agency.kind,
+                worker,
+                start,
+                stop,
+                started,
+                closure,
+            )
+            for (agency, worker, start, stop, started), closure in zip(
+                windows,
+                closures,
+                strict=False,  # an ending for the ended involvement, if any
+            )
+        ]
+        maker = g.maker
+        maker.referrals(
+            self.rows.pathway,
+            self.vault,
+            self.timeline,
+            person_id,
+            members,
+            age=age_on(born, g.today),
+            died=died_on is not None,
+        )
+        maker.episodes(self.rows.pathway, person_id, members, died_on)
 
     def _involvement(
         self,
@@ -946,6 +1032,8 @@ class Generator:
         }
         self.agencies: list[_Agency] = []
         self.people_done = 0
+        #: Referrals and treatment episodes (their own random streams); made by plan().
+        self.maker: large_referrals.Maker
 
     def moment(self, days_ago: int) -> datetime:
         """A working-hours moment ``days_ago`` days before today (never after now)."""
@@ -971,6 +1059,7 @@ class Generator:
             want = max(1, math.ceil(agency.open_involvements / TYPICAL_CASELOAD))
             needed[index] = max(0, want - len(agency.workers))
         password_hash = self.kit.passwords.hash(data.DEMO_PASSWORD)  # once for every worker
+        existing = [len(agency.workers) for agency in self.agencies]
         with self._writer() as conn, conn.begin():
             created = _create_workers(
                 conn,
@@ -980,6 +1069,8 @@ class Generator:
                 password_hash=password_hash,
                 ids=self.ids,
             )
+            _extra_roles(conn, self.agencies, existing)
+        self.maker = self._maker()
         # Named workers: each open involvement takes a caseload slot of its agency's workers.
         slots: dict[int, list[int]] = {}
         hope = self._hope_worker()
@@ -1001,6 +1092,32 @@ class Generator:
                     bench = number
         _contact_counts(self.rng, families, contacts, bench)
         return families, bench, created
+
+    def _maker(self) -> large_referrals.Maker:
+        """Who may act for each agency (by role), for the referrals' transitions."""
+        by_agency: dict[uuid.UUID, dict[Role, list[uuid.UUID]]] = {}
+        with self.database.reading() as db:
+            for user_id, agency_id, role in db.execute(
+                select(User.id, User.agency_id, UserRole.role)
+                .join(UserRole, UserRole.user_id == User.id)
+                .where(User.active.is_(True))
+                .order_by(User.email, UserRole.role)
+            ):
+                by_agency.setdefault(agency_id, {}).setdefault(role, []).append(user_id)
+        return large_referrals.Maker(
+            pathways().all(),
+            [
+                large_referrals.AgencyUsers(
+                    agency.id, agency.kind, by_agency.get(agency.id, {}), agency.workers
+                )
+                for agency in self.agencies
+            ],
+            self.ids,
+            self.now,
+            working_days(),
+            ladders().default_for(TaskSource.PATHWAY),
+            SEED + 2,
+        )
 
     def _hope_worker(self) -> int | None:
         for index, agency in enumerate(self.agencies):

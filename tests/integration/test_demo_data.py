@@ -701,6 +701,174 @@ def test_large_set_for_benchmarks(
         assert vault.open(bench_person, "notes", "body_enc", note.id, note.body_enc)
 
 
+def test_large_set_referrals_and_episodes(app: Flask, database: Database, kit: SecurityKit) -> None:
+    """Referrals walk their pathway's transitions in the services' stored format, and
+    treatment episodes are consistent."""
+    from casework.pathways.definitions import pathways
+    from casework.pathways.models import Referral, ReferralEvent
+    from casework.pathways.rules import check_timing, parse_values
+    from casework.tasks.models import Task, TaskSource, TaskState
+    from casework.treatment.models import DischargeReason, SubstanceGroup, TreatmentEpisode
+    from casework.users.models import UserRole
+    from casework.workdays import working_days
+
+    result = app.test_cli_runner().invoke(
+        cli.demo_data, ["--people", "800", "--contacts", "4000", "--batch-size", "200"]
+    )
+    assert result.exit_code == 0, result.output
+    defined, workdays, vault = pathways(), working_days(), Vault(kit.keystore)
+    with database.reading() as db:
+        kinds = dict(db.execute(select(Agency.id, Agency.kind)).all())
+        user_agency = dict(db.execute(select(User.id, User.agency_id)).all())
+        roles: dict[uuid.UUID, set[Any]] = {}
+        for user_id, role in db.execute(select(UserRole.user_id, UserRole.role)).all():
+            roles.setdefault(user_id, set()).add(role)
+        referrals = db.scalars(select(Referral)).all()
+        events: dict[uuid.UUID, list[ReferralEvent]] = {}
+        for event in db.scalars(
+            select(ReferralEvent).order_by(ReferralEvent.occurred_at, ReferralEvent.id)
+        ):
+            events.setdefault(event.referral_id, []).append(event)
+        referred = {r.person_id for r in referrals}
+        assert 0.12 * 800 <= len(referred) <= 0.3 * 800
+        by_pathway = Counter(r.pathway for r in referrals)
+        assert set(by_pathway) >= {
+            "required_assessment",
+            "general",
+            "hospital",
+            "domestic_abuse",
+            "prison_release",
+        }
+        assert by_pathway.most_common(1)[0][0] == "required_assessment", by_pathway
+        assert len({r.reference for r in referrals}) == len(referrals)
+        terminal_seen, open_seen = 0, 0
+        for referral in referrals:
+            pathway = defined[referral.pathway]
+            walk = events[referral.id]
+            assert referral.reference.startswith(pathway.reference_prefix + "-")
+            assert kinds[referral.from_agency_id] in pathway.referring_kinds
+            assert kinds[referral.to_agency_id] in pathway.receiving_kinds
+            assert referral.from_agency_id != referral.to_agency_id
+            assert user_agency[referral.created_by_id] == referral.from_agency_id
+            assert walk[0].from_stage is None
+            assert pathway.transitions[walk[0].transition].starts
+            assert walk[0].actor_id == referral.created_by_id
+            known: dict[str, Any] = {}
+            for before, event in zip([None, *walk], walk, strict=False):
+                step = pathway.transitions[event.transition]
+                assert event.to_stage == step.to
+                assert event.category == pathway.stages[step.to].category
+                if before is not None:
+                    assert event.from_stage == before.to_stage
+                    assert event.from_stage in step.from_
+                    assert event.occurred_at >= before.occurred_at
+                    check_timing(step, known, event.occurred_at)
+                assert user_agency[event.actor_id] == event.agency_id
+                assert roles[event.actor_id] & set(step.roles)
+                texts = (
+                    json.loads(
+                        vault.open(
+                            event.person_id,
+                            "referral_events",
+                            "text_enc",
+                            event.id,
+                            event.text_enc,
+                        )
+                    )
+                    if event.text_enc
+                    else {}
+                )
+                # What was stored is what the services' checks give for the same values.
+                checked = parse_values(
+                    step,
+                    {**event.data, **texts},
+                    known=known,
+                    now=event.occurred_at,
+                    workdays=workdays,
+                )
+                assert checked.plain == event.data
+                assert checked.texts == texts
+                known.update(event.data)
+            last = walk[-1]
+            stage = pathway.stages[referral.stage]
+            assert referral.stage == last.to_stage
+            assert referral.stage_category == stage.category
+            assert referral.category == pathway.stages[walk[0].to_stage].category
+            assert referral.data == known
+            # Dates the reports read are in order: picked up after release, heard at MARAC on
+            # its date, seen on the ward after admission.
+            for later, earlier in (
+                ("attended_on", "release_date"),
+                ("heard_on", "marac_on"),
+                ("seen_on", "admitted_on"),
+            ):
+                if later in known:
+                    assert known[later] >= known[earlier][:10]
+            assert referral.version == len(walk)
+            assert referral.updated_at == last.occurred_at
+            assert (referral.closed_at is not None) == stage.terminal
+            if stage.terminal:
+                terminal_seen += 1
+                assert referral.closed_at == last.occurred_at
+            else:
+                open_seen += 1
+        assert terminal_seen
+        assert open_seen
+        timeline = _number(
+            db,
+            select(func.count())
+            .select_from(TimelineEntry)
+            .where(TimelineEntry.kind == TimelineKind.REFERRAL),
+        )
+        assert timeline == sum(len(walk) for walk in events.values())
+        # Open clocks have their task, at the agency of the clock's side.
+        by_id = {r.id: r for r in referrals}
+        tasks = db.scalars(select(Task).where(Task.source == TaskSource.PATHWAY)).all()
+        assert tasks
+        for task in tasks:
+            assert task.source_id is not None
+            referral = by_id[task.source_id]
+            clock_def = defined[referral.pathway].stages[referral.stage].clock
+            assert task.state == TaskState.OPEN
+            assert referral.closed_at is None
+            assert clock_def is not None
+            assert task.source_key == f"stage:{referral.stage}"
+            side = (
+                referral.to_agency_id
+                if clock_def.side.value == "receiving"
+                else referral.from_agency_id
+            )
+            assert task.agency_id == side
+
+        episodes = db.scalars(select(TreatmentEpisode)).all()
+        assert episodes
+        treated = set(
+            db.scalars(
+                select(Involvement.person_id)
+                .join(Agency, Agency.id == Involvement.agency_id)
+                .where(Agency.kind == AgencyKind.TREATMENT)
+            )
+        )
+        open_keys = Counter((e.person_id, e.agency_id) for e in episodes if e.ended_on is None)
+        assert set(open_keys.values()) == {1}
+        for episode in episodes:
+            assert episode.person_id in treated
+            assert kinds[episode.agency_id] is AgencyKind.TREATMENT
+            assert (episode.ended_on is not None) == (episode.discharge_reason is not None)
+            assert (episode.ended_on is not None) == (episode.ended_by_id is not None)
+            if episode.ended_on is not None:
+                assert episode.ended_on >= episode.started_on
+            assert episode.started_on >= clock.london_today() - timedelta(days=3 * 366)
+        ended = sum(1 for e in episodes if e.ended_on is not None)
+        assert 0.3 * len(episodes) <= ended <= 0.5 * len(episodes)
+        died = [e for e in episodes if e.discharge_reason is DischargeReason.DIED]
+        dead = set(db.scalars(select(Person.id).where(Person.died_on.is_not(None))))
+        assert all(e.person_id in dead for e in died)
+        groups = Counter(e.substance_group for e in episodes)
+        assert len(groups) == 6
+        assert groups.most_common(3)[-1][1] > groups[SubstanceGroup.CRACK_ONLY]
+
+
 def test_large_set_options_need_people(app: Flask) -> None:
     result = app.test_cli_runner().invoke(cli.demo_data, ["--contacts", "10"])
     assert result.exit_code != 0
