@@ -56,6 +56,10 @@ class FilterForm(Form):
             self.agency.choices = everyone + [(str(key), name) for key, name in choices.agencies]
         self.team.choices = everyone + [(str(key), name) for key, name in choices.teams]
         self.worker.choices = everyone + [(str(key), name) for key, name in choices.workers]
+        if choices.teams_note:
+            self.team.description = choices.teams_note
+        if choices.workers_note:
+            self.worker.description = choices.workers_note
         self.pathway.choices = everyone + list(choices.pathways)
 
     def field_for(self, name: str) -> Any:

@@ -105,10 +105,16 @@ def teams(db: Session, agency_id: uuid.UUID | None) -> list[tuple[uuid.UUID, str
     return [(row.id, row.name) for row in db.execute(statement).all()]
 
 
-def workers(db: Session, agency_id: uuid.UUID | None) -> list[tuple[uuid.UUID, str]]:
+def workers(
+    db: Session, agency_id: uuid.UUID | None, *, team_id: uuid.UUID | None = None
+) -> list[tuple[uuid.UUID, str]]:
     statement = select(User.id, User.full_name).where(User.is_service_account.is_(False))
     if agency_id is not None:
         statement = statement.where(User.agency_id == agency_id)
+    if team_id is not None:
+        statement = statement.where(
+            User.id.in_(select(TeamMembership.user_id).where(TeamMembership.team_id == team_id))
+        )
     rows = db.execute(statement.order_by(User.full_name)).all()
     return [(row.id, row.full_name) for row in rows]
 

@@ -57,6 +57,11 @@ def may_drill_down(viewer: Viewer) -> bool:
     return viewer.works_with_cases
 
 
+#: A team or worker list longer than this is not drawn as a select (a large partnership has
+#: thousands of workers): the page asks for an agency or a team first.
+MAX_CHOICES = 150
+
+
 @dataclass(frozen=True)
 class FilterChoices:
     """The values the viewer may pick in each filter."""
@@ -67,23 +72,53 @@ class FilterChoices:
     pathways: list[tuple[str, str]]
     #: A manager's reports are always about their own agency.
     agency_fixed: bool
+    #: Why a list is empty although there are teams or workers ("Choose an agency first").
+    teams_note: str = ""
+    workers_note: str = ""
 
 
-def filter_choices(db: Session, viewer: Viewer) -> FilterChoices:
+def filter_choices(
+    db: Session,
+    viewer: Viewer,
+    *,
+    agency_id: uuid.UUID | None = None,
+    team_id: uuid.UUID | None = None,
+    every: bool = False,
+) -> FilterChoices:
+    """What the filters offer: teams of the agency in question, workers of the team chosen or
+    of the agency; lists longer than :data:`MAX_CHOICES` only with ``every`` (naming the
+    breakdown of a figure)."""
     scope = scope_for(viewer)
     if scope is Scope.PARTNERSHIP:
         agencies = queries.agencies(db)
         agency_fixed = False
+        agency = agency_id
     else:
         agencies = [(viewer.agency_id, db.get_one(Agency, viewer.agency_id).name)]
         agency_fixed = True
+        agency = viewer.agency_id
+    teams = queries.teams(db, agency)
+    teams_note = ""
+    if not every and len(teams) > MAX_CHOICES:
+        teams, teams_note = [], "Choose an agency first to filter by team"
+    workers = queries.workers(db, agency, team_id=team_id)
+    workers_note = ""
+    if not every and len(workers) > MAX_CHOICES:
+        workers, workers_note = [], "Choose a team first to filter by worker"
     return FilterChoices(
         agencies=agencies,
-        teams=queries.teams(db, None if scope is Scope.PARTNERSHIP else viewer.agency_id),
-        workers=queries.workers(db, None if scope is Scope.PARTNERSHIP else viewer.agency_id),
+        teams=teams,
+        workers=workers,
         pathways=queries.pathway_choices(),
         agency_fixed=agency_fixed,
+        teams_note=teams_note,
+        workers_note=workers_note,
     )
+
+
+def _own(viewer: Viewer) -> uuid.UUID | None:
+    """The agency a viewer's reports are about (None: a partnership lead's whole partnership)."""
+    return None if scope_for(viewer) is Scope.PARTNERSHIP else viewer.agency_id
 
 
 def _date(args: Mapping[str, str], key: str) -> date | None:
@@ -131,7 +166,7 @@ def _choice(
 
 def check_filters(db: Session, viewer: Viewer, args: Mapping[str, str], *, today: date) -> Filters:
     """The filters of a report request, each checked against what the viewer may use."""
-    choices = filter_choices(db, viewer)
+    choices = filter_choices(db, viewer, every=True)
     preset = (args.get("preset") or "").strip()
     period = _period(args, "", today)
     if period is None:
@@ -149,11 +184,16 @@ def check_filters(db: Session, viewer: Viewer, args: Mapping[str, str], *, today
         if not raw_wait.isdigit() or not 1 <= int(raw_wait) <= 365:
             raise FilterError("waiting_days", "Enter a whole number of days from 1 to 365")
         waiting_days = int(raw_wait)
+    agency_id = _choice(args, "agency", choices.agencies)
+    team_id = _choice(args, "team", queries.teams(db, agency_id or _own(viewer)))
+    worker_id = _choice(
+        args, "worker", queries.workers(db, agency_id or _own(viewer), team_id=team_id)
+    )
     return Filters(
         period=period,
-        agency_id=_choice(args, "agency", choices.agencies),
-        team_id=_choice(args, "team", choices.teams),
-        worker_id=_choice(args, "worker", choices.workers),
+        agency_id=agency_id,
+        team_id=team_id,
+        worker_id=worker_id,
         pathway=pathway,
         baseline=baseline,
         waiting_days=waiting_days,

@@ -8,6 +8,7 @@ suppressed), whole in memory before it is sent, and audited.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -56,9 +57,22 @@ def _viewer() -> Viewer:
     return viewer
 
 
+def _arg_id(key: str) -> uuid.UUID | None:
+    """An id in the query string, only to choose which lists the form offers (the filters
+    themselves are checked by the service)."""
+    try:
+        return uuid.UUID(request.args.get(key) or "")
+    except ValueError:
+        return None
+
+
 def _form(viewer: Viewer) -> FilterForm:
     form = FilterForm(request.args)
-    form.offer(services.filter_choices(context.db(), viewer))
+    form.offer(
+        services.filter_choices(
+            context.db(), viewer, agency_id=_arg_id("agency"), team_id=_arg_id("team")
+        )
+    )
     if not any(request.args.get(key) for key in ("preset", "from", "to")):
         form.preset.data = services.DEFAULT_PRESET.value
     return form
@@ -205,7 +219,7 @@ def _drill_from(args: Mapping[str, str]) -> Drill:
 
 def _breakdown(viewer: Viewer, drill: Drill) -> list[tuple[str, str]]:
     """The figure's breakdown in words: an agency, team, worker or pathway by its name."""
-    choices = services.filter_choices(context.db(), viewer)
+    choices = services.filter_choices(context.db(), viewer, every=True)
     named = {
         "agency": dict((str(key), name) for key, name in choices.agencies),
         "team": dict((str(key), name) for key, name in choices.teams),
