@@ -21,6 +21,8 @@ from casework.security.blind_index import TokenKind
 
 class Person(IdMixin, TimestampMixin, VersionedMixin, Base):
     __tablename__ = "people"
+    #: The access rule's "created by the agency" as an index-only read (reports, lists).
+    __table_args__ = (Index(None, "created_by_agency_id", "id"),)
 
     #: Encrypted JSON: given name, family name, known as, aliases.
     names_enc: Mapped[bytes] = mapped_column(LargeBinary)
