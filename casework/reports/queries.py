@@ -476,13 +476,15 @@ def _caseload(ctx: Ctx) -> Report:
         total_column="open",
     )
     total = open_table.rows[-1].cells if rows else []
-    stale = sum(c.n for c in total[5:7]) if total else 0
-    all_open = total[1].n if total else 0
-    headline = (
-        f"{all_open:,} open cases; {stale:,} have had no contact for over 28 days or none yet."
-        if all_open
-        else "No open cases match these filters."
-    )
+
+    def headline() -> str:
+        if not total:
+            return "No open cases match these filters."
+        return (
+            f"{total[1].shown} open cases; {total[5].shown} with no contact for over 28 days "
+            f"and {total[6].shown} with none yet."
+        )
+
     chart = Chart(
         ChartKind.BAR,
         "Open cases by days since the last contact",
@@ -554,11 +556,13 @@ def _new_and_closed(ctx: Ctx) -> Section:
         [("count", "Cases")],
         rows,
     )
-    closed_total = closed_table.rows[-1].cells[1].n
     return Section(
         "new_closed",
         "New and closed cases",
-        f"{new_total:,} cases opened and {closed_total:,} closed in the period.",
+        lambda: (
+            f"{table.cell(0, 1).shown} cases opened and "
+            f"{closed_table.rows[-1].cells[1].shown} closed in the period."
+        ),
         [table, closed_table],
         Chart(
             ChartKind.HBAR,
@@ -592,12 +596,13 @@ def _overdue_section(ctx: Ctx) -> Section:
         [("overdue", "Overdue"), ("red", "Escalated (red)")],
         rows,
     )
-    welfare = table.cell(0, 1).n
-    total = table.rows[-1].cells[1].n
     return Section(
         "overdue",
         "Overdue welfare checks and tasks",
-        f"{total:,} pieces of work are overdue now, {welfare:,} of them welfare checks.",
+        lambda: (
+            f"{table.rows[-1].cells[1].shown} pieces of work are overdue now, "
+            f"{table.cell(0, 1).shown} of them welfare checks."
+        ),
         [table],
         None,
         ["Overdue: open and past its due time. Escalated: its reminder ladder has turned it red."],
@@ -832,14 +837,17 @@ def _referrals(ctx: Ctx) -> Report:
         caption="Referrals by receiving agency",
         heading="Receiving agency",
     )
-    made = len(rows)
-    waiting = tallies[""][""].long_wait if rows else 0
-    headline = (
-        f"{made:,} referrals were made in the period; {waiting:,} have had no answer after "
-        f"{ctx.filters.waiting_days} days."
-        if made
-        else "No referrals were made in the period."
-    )
+
+    def headline() -> str:
+        if not rows:
+            return "No referrals were made in the period."
+        total = by_pathway.rows[-1]
+        waited = total.cells[by_pathway.column_index("long_wait")]
+        return (
+            f"{total.cells[1].shown} referrals were made in the period; {waited.shown} have had "
+            f"no answer after {ctx.filters.waiting_days} days."
+        )
+
     n = len(by_pathway.rows) - 1 if by_pathway.rows else 0
     chart = Chart(
         ChartKind.HBAR,
@@ -968,11 +976,12 @@ def _consent(ctx: Ctx) -> Report:
         + [Column(k, text) for k, text in CONSENT_COLUMNS],
         [Row([label(name), *cells]) for name, cells in rows],
     )
-    expiring = sum(r.cells[2].n for r in table.rows)
-    waiting = sum(r.cells[4].n for r in table.rows)
+    # No totals across named agencies (a person may consent to several, and a sum of shown
+    # and hidden cells would give the hidden ones away).
     headline = (
-        f"{expiring:,} consents end in the next 30 days and {waiting:,} records of sharing on "
-        "another basis are waiting for review."
+        f"{len(table.rows)} agencies are named in consent or lawful-basis records; the table "
+        "shows, for each, consents in force, ending soon and withdrawn, and sharing waiting "
+        "for review."
         if table.rows
         else "No consent or lawful-basis records match these filters."
     )
@@ -1225,6 +1234,14 @@ def _reason_labels(pathway: PathwayDef) -> dict[str, str]:
     return labels
 
 
+def _funnel_headline(main: Table) -> Callable[[], str]:
+    first, last = main.rows[0], main.rows[-1]
+    return lambda: (
+        f"Of {first.cells[1].shown} referrals made in the period, {last.cells[1].shown} "
+        f"reached “{last.heading}”."
+    )
+
+
 def _funnel(ctx: Ctx) -> Report:
     sections = []
     chosen = _pathways(ctx)
@@ -1232,12 +1249,10 @@ def _funnel(ctx: Ctx) -> Report:
     for pathway in chosen:
         main, side = _funnel_tables(reached, pathway)
         first = main.cell(0, 1).n
-        last = main.rows[-1]
         headline = (
-            f"Of {first:,} referrals made in the period, {last.cells[1].n:,} "
-            f"reached “{last.heading}”."
+            _funnel_headline(main)
             if first
-            else "No referrals on this pathway were made in the period."
+            else ("No referrals on this pathway were made in the period.")
         )
         chart = Chart(
             ChartKind.HBAR,
@@ -1370,8 +1385,12 @@ def _continuity(ctx: Ctx) -> Report:
     )
     within = table.cell(1, 2)
     headline = (
-        f"{within.shown} of prison leavers with a treatment need attended a first community "
-        "appointment within 21 days of release."
+        (
+            lambda: (
+                f"{within.shown} of prison leavers with a treatment need attended a first "
+                "community appointment within 21 days of release."
+            )
+        )
         if total
         else "No prison releases with a treatment need in the period."
     )
@@ -1519,8 +1538,12 @@ def _hospital_da(ctx: Ctx) -> Report:
             Section(
                 "hospital",
                 "Hospital on-ward referrals",
-                f"Of on-ward referrals, {seen.shown} were seen before discharge and "
-                f"{engaged.shown} engaged with treatment after."
+                (
+                    lambda: (
+                        f"Of on-ward referrals, {seen.shown} were seen before discharge and "
+                        f"{engaged.shown} engaged with treatment after."
+                    )
+                )
                 if made
                 else "No hospital on-ward referrals were made in the period.",
                 [hospital],
@@ -1537,7 +1560,12 @@ def _hospital_da(ctx: Ctx) -> Report:
             Section(
                 "domestic_abuse",
                 "Domestic abuse",
-                f"{high:,} domestic abuse referrals in the period were high risk."
+                (
+                    lambda: (
+                        f"{abuse.cell(2, 1).shown} domestic abuse referrals in the period "
+                        "were high risk."
+                    )
+                )
                 if da_made
                 else "No domestic abuse referrals were made in the period.",
                 [abuse],
@@ -1690,12 +1718,20 @@ def _partnership(ctx: Ctx) -> Report:
                 ]
             )
         )
-    change = now_in - base_in
-    headline = (
-        f"{now_in:,} adults were in treatment in the period against {base_in:,} in the "
-        f"baseline ({'up' if change > 0 else 'down' if change < 0 else 'no change'}"
-        f"{'' if change == 0 else f' {abs(change):,}'}); {now_died:,} died in treatment."
-    )
+
+    def headline() -> str:
+        now_cell, base_cell = table.cell(0, 1), table.cell(0, 2)
+        text = (
+            f"{now_cell.shown} adults were in treatment in the period against "
+            f"{base_cell.shown} in the baseline"
+        )
+        if not (now_cell.suppressed or base_cell.suppressed):
+            change = now_in - base_in
+            text += f" ({'up' if change > 0 else 'down' if change < 0 else 'no change'}"
+            text += "" if change == 0 else f" {abs(change):,}"
+            text += ")"
+        return f"{text}; {table.cell(2, 1).shown} died in treatment."
+
     return _report(
         ctx,
         "partnership",

@@ -9,7 +9,7 @@ cells ``suppressed`` before anything renders them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -222,12 +222,18 @@ class Chart:
 class Section:
     key: str
     title: str
-    #: One sentence saying what the figures show.
-    headline: str
+    #: One sentence saying what the figures show: text, or a function of the section's cells
+    #: called when rendered, so that a suppressed figure reads "<5" in the headline too.
+    headline: str | Callable[[], str]
     tables: list[Table]
     chart: Chart | None = None
     #: Definitions and method, shown in a "How these figures are worked out" details.
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """The headline as shown (after suppression)."""
+        return self.headline() if callable(self.headline) else self.headline
 
 
 class Scope(StrEnum):

@@ -39,7 +39,7 @@ def test_every_report_builds_on_no_data(build: Builders, name: str, role: Role) 
                 if cell.kind is CellKind.COUNT:
                     assert text == "0"
     for section in report.sections:
-        assert section.headline.endswith(".")
+        assert section.text.endswith(".")
 
 
 def test_caseload_counts_the_agencys_open_cases_in_bands(

@@ -4,6 +4,7 @@ are refused."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -73,6 +74,10 @@ def test_exports_and_partnership_figures_show_no_small_counts(build: Builders) -
     assert page.table("open_cases").rows[-1].cells[1].shown == "3"
     export = _build(build, manager, "caseload", export=True)
     lead = _build(build, build.user(Role.PARTNERSHIP_LEAD), "caseload")
+    # Headlines are worked out from the suppressed cells: no small count in words either.
+    for section in lead.sections:
+        assert re.search(r"(?<![\d<,.])[1-4](?![\d,.%])", section.text) is None, section.text
+    assert lead.sections[0].text.startswith("<5 open cases")
     for report in (export, lead):
         for table in report.tables():
             for row in table.rows:
