@@ -257,17 +257,6 @@ def _median(values: Iterable[float]) -> float | None:
     return float(statistics.median(items)) if items else None
 
 
-def _days_between(later: datetime, earlier: datetime) -> float:
-    return round((later - earlier).total_seconds() / 86400, 1)
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes for aware columns: they are stored in UTC.
-    from datetime import UTC
-
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 # --- tables with totals -----------------------------------------------------------------------
 
 
@@ -782,14 +771,11 @@ def _referral_table(
             ("median", "Median days to an answer"),
         ],
         out,
-        total_column="made",
     )
-    # The "no answer after N days" column is part of "no answer yet", not of the total.
+    # Made = the four answers (each row, total row included); "no answer after N days" is part
+    # of "no answer yet", and the median is not a count.
     made = table.column_index("made")
-    long_wait = table.column_index("long_wait")
-    table.sums = [
-        s for s in table.sums if s.total[1] != made or all(c != long_wait for _, c in s.parts)
-    ] + [
+    table.sums += [
         Sum((r, made), tuple((r, table.column_index(a)) for a, _ in ANSWERS))
         for r in range(len(table.rows))
     ]
@@ -1829,31 +1815,24 @@ def _sql_measure(build: Callable[[Ctx], Select[Any]]) -> Callable[[Ctx, dict[str
                 except ValueError:
                     conditions.append(false())
                 continue
-            conditions.append(func.coalesce(func.cast(column, _text()), "") == value)
+            conditions.append(func.coalesce(func.cast(column, String()), "") == value)
         return select(sub.c.person_id).where(*conditions)
 
     return people
-
-
-def _text() -> Any:
-    from sqlalchemy import String
-
-    return String()
 
 
 def _python_measure(
     build: Callable[[Ctx], list[dict[str, Any]]],
 ) -> Callable[[Ctx, dict[str, str]], Any]:
     def people(ctx: Ctx, params: dict[str, str]) -> Any:
-        ids = [
+        for key in params:
+            if key not in ("class", "at_risk"):
+                raise LookupError(key)
+        return [
             item["person_id"]
             for item in build(ctx)
             if all(str(item.get(k, "")) == v for k, v in params.items())
         ]
-        for key in params:
-            if key not in ("class", "at_risk"):
-                raise LookupError(key)
-        return ids
 
     return people
 

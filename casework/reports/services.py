@@ -10,7 +10,7 @@ drill-down) come from the same measure, so they cannot disagree.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -88,15 +88,9 @@ def filter_choices(
     """What the filters offer: teams of the agency in question, workers of the team chosen or
     of the agency; lists longer than :data:`MAX_CHOICES` only with ``every`` (naming the
     breakdown of a figure)."""
-    scope = scope_for(viewer)
-    if scope is Scope.PARTNERSHIP:
-        agencies = queries.agencies(db)
-        agency_fixed = False
-        agency = agency_id
-    else:
-        agencies = [(viewer.agency_id, db.get_one(Agency, viewer.agency_id).name)]
-        agency_fixed = True
-        agency = viewer.agency_id
+    agencies = _agencies(db, viewer)
+    agency_fixed = scope_for(viewer) is not Scope.PARTNERSHIP
+    agency = viewer.agency_id if agency_fixed else agency_id
     teams = queries.teams(db, agency)
     teams_note = ""
     if not every and len(teams) > MAX_CHOICES:
@@ -114,6 +108,13 @@ def filter_choices(
         teams_note=teams_note,
         workers_note=workers_note,
     )
+
+
+def _agencies(db: Session, viewer: Viewer) -> list[tuple[uuid.UUID, str]]:
+    """The agencies a viewer's reports may be about: a lead's every one, a manager's own."""
+    if scope_for(viewer) is Scope.PARTNERSHIP:
+        return queries.agencies(db)
+    return [(viewer.agency_id, db.get_one(Agency, viewer.agency_id).name)]
 
 
 def _own(viewer: Viewer) -> uuid.UUID | None:
@@ -149,8 +150,9 @@ def _period(args: Mapping[str, str], prefix: str, today: date) -> Period | None:
 
 
 def _choice(
-    args: Mapping[str, str], key: str, allowed: list[tuple[uuid.UUID, str]]
+    args: Mapping[str, str], key: str, allowed: Callable[[], list[tuple[uuid.UUID, str]]]
 ) -> uuid.UUID | None:
+    """The id given for a filter, if it is one of ``allowed`` (read only when one is given)."""
     raw = (args.get(key) or "").strip()
     if not raw:
         return None
@@ -158,7 +160,7 @@ def _choice(
         value = uuid.UUID(raw)
     except ValueError:
         raise FilterError(key, f"Choose a {key} from the list") from None
-    if value not in {choice for choice, _ in allowed}:
+    if value not in {choice for choice, _ in allowed()}:
         # Unknown, or not one the viewer may filter by: the same answer.
         raise FilterError(key, f"Choose a {key} from the list")
     return value
@@ -166,7 +168,6 @@ def _choice(
 
 def check_filters(db: Session, viewer: Viewer, args: Mapping[str, str], *, today: date) -> Filters:
     """The filters of a report request, each checked against what the viewer may use."""
-    choices = filter_choices(db, viewer, every=True)
     preset = (args.get("preset") or "").strip()
     period = _period(args, "", today)
     if period is None:
@@ -176,7 +177,7 @@ def check_filters(db: Session, viewer: Viewer, args: Mapping[str, str], *, today
             raise FilterError("preset", "Choose a period from the list") from None
     baseline = _period(args, "baseline_", today)
     pathway = (args.get("pathway") or "").strip() or None
-    if pathway is not None and pathway not in {key for key, _ in choices.pathways}:
+    if pathway is not None and pathway not in {key for key, _ in queries.pathway_choices()}:
         raise FilterError("pathway", "Choose a pathway from the list")
     raw_wait = (args.get("waiting_days") or "").strip()
     waiting_days = 14
@@ -184,11 +185,10 @@ def check_filters(db: Session, viewer: Viewer, args: Mapping[str, str], *, today
         if not raw_wait.isdigit() or not 1 <= int(raw_wait) <= 365:
             raise FilterError("waiting_days", "Enter a whole number of days from 1 to 365")
         waiting_days = int(raw_wait)
-    agency_id = _choice(args, "agency", choices.agencies)
-    team_id = _choice(args, "team", queries.teams(db, agency_id or _own(viewer)))
-    worker_id = _choice(
-        args, "worker", queries.workers(db, agency_id or _own(viewer), team_id=team_id)
-    )
+    agency_id = _choice(args, "agency", lambda: _agencies(db, viewer))
+    scope_agency = agency_id or _own(viewer)
+    team_id = _choice(args, "team", lambda: queries.teams(db, scope_agency))
+    worker_id = _choice(args, "worker", lambda: queries.workers(db, scope_agency, team_id=team_id))
     return Filters(
         period=period,
         agency_id=agency_id,
