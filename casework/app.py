@@ -111,12 +111,17 @@ def _register_blueprints(app: Flask) -> None:
     from casework.bookings.views import bp as bookings_bp
     from casework.consent.views import bp as consent_bp
     from casework.contacts.views import bp as contacts_bp
+    from casework.erasure.views import bp as erasure_bp
     from casework.family.views import bp as family_bp
     from casework.home.views import bp as home_bp
+    from casework.merging.views import bp as merging_bp
     from casework.notifications.views import bp as notifications_bp
     from casework.pathways.views import bp as pathways_bp
     from casework.people.views import bp as people_bp
+    from casework.rectification.views import bp as rectification_bp
     from casework.reports.views import bp as reports_bp
+    from casework.retention.views import bp as retention_bp
+    from casework.rights.views import bp as rights_bp
     from casework.treatment.views import bp as treatment_bp
     from casework.users.views import bp as users_bp
     from casework.web.health import bp as health_bp
@@ -142,5 +147,10 @@ def _register_blueprints(app: Flask) -> None:
         welfare_bp,
         reports_bp,
         treatment_bp,
+        rights_bp,
+        rectification_bp,
+        erasure_bp,
+        retention_bp,
+        merging_bp,
     ):
         app.register_blueprint(blueprint)

@@ -239,5 +239,12 @@ class Database:
         with self.engine.connect() as conn:
             yield conn
 
+    def checkpoint(self) -> None:
+        """SQLite: copy the WAL into the database file and truncate it, so that pages
+        overwritten by ``secure_delete`` (an erasure) leave no copy behind in the WAL."""
+        if self.is_sqlite:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def dispose(self) -> None:
         self.engine.dispose()

@@ -9,6 +9,7 @@ from casework.contacts.models import Contact, LatestContact, Note
 from casework.db import Base
 from casework.family.models import Involvement
 from casework.jobs.models import JobRun
+from casework.merging.models import NotDuplicate, PersonMerge
 from casework.notifications.models import Notification, OutboxMessage
 from casework.pathways.models import Referral, ReferralEvent
 from casework.people.models import (
@@ -19,6 +20,9 @@ from casework.people.models import (
     SearchToken,
     TimelineEntry,
 )
+from casework.rectification.models import Rectification
+from casework.retention.models import RetentionReview
+from casework.rights.models import InformationRequest, SarExemption, SarPack, SarRedaction
 from casework.tasks.models import Reminder, Task
 from casework.treatment.models import PrevalenceEstimate, TreatmentEpisode
 from casework.users.models import User, UserRole
@@ -36,21 +40,29 @@ __all__ = [
     "Contact",
     "EmergencyAccess",
     "IdempotencyKey",
+    "InformationRequest",
     "Involvement",
     "JobRun",
     "LatestContact",
     "LoginAttempt",
+    "NotDuplicate",
     "Note",
     "Notification",
     "OutboxMessage",
     "Person",
     "PersonAlert",
+    "PersonMerge",
     "PersonNeed",
     "PersonRevision",
     "PrevalenceEstimate",
+    "Rectification",
     "Referral",
     "ReferralEvent",
     "Reminder",
+    "RetentionReview",
+    "SarExemption",
+    "SarPack",
+    "SarRedaction",
     "ScheduleEvent",
     "SearchToken",
     "SharingBasis",

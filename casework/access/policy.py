@@ -57,6 +57,7 @@ from casework.consent.models import (
 from casework.family.models import Involvement
 from casework.pathways.models import Referral
 from casework.people.models import Person
+from casework.rights.models import InformationRequest, RequestState
 
 #: Roles that may open a record in an emergency (DECISIONS §3 rule 3).
 EMERGENCY_ROLES = frozenset({Role.WORKER, Role.ASSESSOR, Role.MANAGER})
@@ -101,6 +102,11 @@ class PersonAccess:
     #: The user's active emergency access to this person, and when it ends.
     emergency_access_id: uuid.UUID | None = None
     emergency_until: datetime | None = None
+    #: Processing is restricted (UK GDPR Art 18): the record is read-only for everyone.
+    restricted: bool = False
+    #: Rule 4: the open information-rights request the (information-governance) viewer
+    #: handles for this person; every item is readable for it, each read audited.
+    rights_request_id: uuid.UUID | None = None
 
     @property
     def emergency(self) -> bool:
@@ -108,7 +114,16 @@ class PersonAccess:
 
     @property
     def visible(self) -> bool:
-        return self.involved or self.creator or self.emergency
+        return self.involved or self.creator or self.emergency or self.for_rights_request
+
+    @property
+    def for_rights_request(self) -> bool:
+        return self.rights_request_id is not None
+
+    @property
+    def writable(self) -> bool:
+        """Changes are allowed at all (not restricted; never for a rights request alone)."""
+        return not self.restricted
 
 
 def shared_categories(
@@ -123,6 +138,11 @@ def shared_categories(
     if involved:
         shared.update(covered)
     return frozenset(shared)
+
+
+def _live(person: Any) -> list[ColumnElement[bool]]:
+    """A person record that is neither erased (a tombstone) nor merged into another."""
+    return [person.erasure_state.is_(None), person.merged_into_id.is_(None)]
 
 
 # --- consent and other lawful bases in force ------------------------------------------------
@@ -201,7 +221,8 @@ _ACCESS_OF = select(
     _open_involvement(Person.id, bindparam("agency_id")),
     _latest_emergency(EmergencyAccess.id),
     _latest_emergency(EmergencyAccess.expires_at),
-).where(Person.id.in_(bindparam("person_ids", expanding=True)))
+    Person.restricted_at.is_not(None),
+).where(Person.id.in_(bindparam("person_ids", expanding=True)), *_live(Person))
 
 #: The categories in force for the agency, per person it is involved with.
 _COVERED_OF = (
@@ -253,11 +274,9 @@ def accesses(
         "now": now,
         "today": _today(now),
     }
-    flags = {
-        row[0]: (bool(row[1]), bool(row[2]), row[3], row[4])
-        for row in conn.execute(_ACCESS_OF, params)
-        if row[1] or row[2] or row[3] is not None
-    }
+    rows = [row for row in conn.execute(_ACCESS_OF, params) if row[1] or row[2] or row[3]]
+    flags = {row[0]: (bool(row[1]), bool(row[2]), row[3], row[4]) for row in rows}
+    restricted = {row[0] for row in rows if row[5]}
     involved = [pid for pid, (_creator, inv, emergency, _until) in flags.items() if inv]
     covered: dict[uuid.UUID, set[Category]] = {}
     if involved:
@@ -276,6 +295,7 @@ def accesses(
             ),
             emergency_access_id=emergency,
             emergency_until=until,
+            restricted=pid in restricted,
         )
         for pid, (creator, inv, emergency, until) in flags.items()
     }
@@ -309,10 +329,13 @@ def visible_people(viewer: Viewer, *, now: datetime | None = None) -> ColumnElem
     :func:`person_access`)."""
     if not viewer.works_with_cases:
         return false()
-    return or_(
-        Person.created_by_agency_id == viewer.agency_id,
-        _open_involvement(Person.id, viewer.agency_id),
-        exists().where(*_emergency_active(Person.id, viewer.user_id, now or utcnow())),
+    return and_(
+        *_live(Person),
+        or_(
+            Person.created_by_agency_id == viewer.agency_id,
+            _open_involvement(Person.id, viewer.agency_id),
+            exists().where(*_emergency_active(Person.id, viewer.user_id, now or utcnow())),
+        ),
     )
 
 
@@ -328,6 +351,8 @@ def may_read(
     agency_only: bool = False,
 ) -> bool:
     """May the viewer read one item of this (visible) person's information?"""
+    if access.for_rights_request:
+        return True  # rule 4: every item, for the request (the caller audits each read)
     if category not in viewer.categories:
         return False
     if agency_id == viewer.agency_id:
@@ -393,7 +418,11 @@ def readable_across(
     """
     agency: BindParameter[uuid.UUID] = bindparam("viewer_agency_id")
     involved = _open_involvement(person_col, agency)
-    creator = exists().where(Person.id == person_col, Person.created_by_agency_id == agency)
+    # Erasure and merging end a record's involvements, referrals and emergency accesses, so
+    # only the creator's reading needs the record to be live.
+    creator = exists().where(
+        Person.id == person_col, Person.created_by_agency_id == agency, *_live(Person)
+    )
     emergency = exists().where(
         *_emergency_active(person_col, bindparam("viewer_user_id"), bindparam("now"))
     )
@@ -471,12 +500,12 @@ def readable_across_params(viewer: Viewer, *, now: datetime | None = None) -> di
 def may_add(viewer: Viewer, access: PersonAccess) -> bool:
     """Add alerts and needs: only when the viewer's agency is involved now (a creator with no
     open involvement may read identity, and must join the family to add)."""
-    return viewer.works_with_cases and access.involved
+    return viewer.works_with_cases and access.involved and access.writable
 
 
 def may_log_contact(viewer: Viewer, access: PersonAccess) -> bool:
     """Log a contact and its note: when involved, or during an emergency access (rule 3)."""
-    return viewer.works_with_cases and (access.involved or access.emergency)
+    return viewer.works_with_cases and (access.involved or access.emergency) and access.writable
 
 
 def may_change_identity(viewer: Viewer, access: PersonAccess) -> bool:
@@ -486,18 +515,19 @@ def may_change_identity(viewer: Viewer, access: PersonAccess) -> bool:
         viewer.works_with_cases
         and Category.IDENTITY in viewer.categories
         and (access.involved or access.creator)
+        and access.writable
     )
 
 
 def may_manage_family(viewer: Viewer, access: PersonAccess) -> bool:
     """Join the family, change the lead, end the viewer's own agency's involvement."""
-    return viewer.works_with_cases and (access.involved or access.creator)
+    return viewer.works_with_cases and (access.involved or access.creator) and access.writable
 
 
 def may_record_basis(viewer: Viewer, access: PersonAccess) -> bool:
     """Record consent or another lawful basis: a worker, assessor or manager of an involved
     agency (the people who talk with the person and act in an emergency)."""
-    return bool(viewer.roles & BASIS_ROLES) and access.involved
+    return bool(viewer.roles & BASIS_ROLES) and access.involved and access.writable
 
 
 def may_open_in_emergency(viewer: Viewer, access: PersonAccess | None) -> bool:
@@ -551,6 +581,7 @@ def may_change_basis(viewer: Viewer, parties: BasisParties, access: PersonAccess
     return (
         bool(viewer.roles & BASIS_ROLES)
         and access.involved
+        and access.writable
         and parties.recorded_by_agency_id == viewer.agency_id
     )
 
@@ -559,6 +590,36 @@ def may_withdraw_basis(viewer: Viewer, parties: BasisParties, access: PersonAcce
     """Record a withdrawal (or an early end): any involved agency that can see the record —
     a person may tell whichever worker they are with."""
     return bool(viewer.roles & BASIS_ROLES) and access.involved and may_see_basis(viewer, parties)
+
+
+def rights_access(db: Session, viewer: Viewer, person_id: uuid.UUID) -> PersonAccess | None:
+    """Rule 4: an information-governance user handling an open information-rights request for
+    the person reads all of the person's items for that request (the caller audits each read,
+    naming the request). None otherwise — and for an erased or merged record."""
+    if not viewer.governance:
+        return None
+    row = db.execute(
+        select(InformationRequest.id, Person.restricted_at)
+        .join(Person, Person.id == InformationRequest.person_id)
+        .where(
+            InformationRequest.person_id == person_id,
+            InformationRequest.handler_id == viewer.user_id,
+            InformationRequest.state == RequestState.OPEN,
+            *_live(Person),
+        )
+        .order_by(InformationRequest.received_on)
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return PersonAccess(
+        person_id=person_id,
+        involved=False,
+        creator=False,
+        shared=ALL_CATEGORIES,
+        restricted=row[1] is not None,
+        rights_request_id=row[0],
+    )
 
 
 def may_review(viewer: Viewer) -> bool:

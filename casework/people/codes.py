@@ -103,6 +103,16 @@ class TimelineKind(LabelledEnum):
     REFERRAL = "referral"
     WELFARE_SCHEDULE = "welfare_schedule"
     TREATMENT = "treatment"
+    RECTIFIED = "rectified"
+    RESTRICTION = "restriction"
+    MERGED = "merged"
+
+
+class ErasureState(StrEnum):
+    """A person record's erasure (issue 9): the steps are resumable from "erasing"."""
+
+    ERASING = "erasing"
+    ERASED = "erased"
 
 
 LABELS: dict[StrEnum, str] = {
@@ -170,6 +180,9 @@ LABELS: dict[StrEnum, str] = {
     TimelineKind.REFERRAL: "Referral",
     TimelineKind.WELFARE_SCHEDULE: "Welfare checks",
     TimelineKind.TREATMENT: "Treatment",
+    TimelineKind.RECTIFIED: "Record corrected",
+    TimelineKind.RESTRICTION: "Processing restricted",
+    TimelineKind.MERGED: "Records merged",
 }
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from casework.access.categories import Category
 from casework.db import Base, IdMixin, TimestampMixin, VersionedMixin, _now, enum_column
-from casework.people.codes import HousingStatus, Sex, TimelineKind
+from casework.people.codes import ErasureState, HousingStatus, Sex, TimelineKind
 from casework.security.blind_index import TokenKind
 
 
@@ -37,6 +37,23 @@ class Person(IdMixin, TimestampMixin, VersionedMixin, Base):
     died_on: Mapped[date | None]
     created_by_agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agencies.id"), index=True)
     created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    #: Restricted processing (UK GDPR Art 18, issue 9): the record is read-only while set.
+    restricted_at: Mapped[datetime | None]
+    #: The information-rights request that restricted it.
+    restricted_by_request_id: Mapped[uuid.UUID | None]
+    #: Erasure (issue 9): "erasing" while the steps run (resumable), then "erased". The row
+    #: stays as a tombstone id so that the audit log still verifies; its key is destroyed.
+    erasure_state: Mapped[ErasureState | None] = mapped_column(
+        enum_column(ErasureState, "erasure_state")
+    )
+    erased_at: Mapped[datetime | None]
+    #: Set when this record was merged into another (issue 9): it is no longer shown.
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("people.id"))
+
+    @property
+    def live(self) -> bool:
+        """Neither erased nor merged into another record."""
+        return self.erasure_state is None and self.merged_into_id is None
 
 
 class PersonRevision(IdMixin, Base):

@@ -67,6 +67,22 @@ class Vault:
             .decode("utf-8")
         )
 
+    def seal_bytes(
+        self, person_id: uuid.UUID, table: str, column: str, row_id: object, value: bytes
+    ) -> bytes:
+        """Binary values (a subject access pack's PDF)."""
+        return self._cipher(person_id).encrypt(value, associated_data(table, column, row_id))
+
+    def open_bytes(
+        self, person_id: uuid.UUID, table: str, column: str, row_id: object, blob: bytes
+    ) -> bytes:
+        self.opened.add(person_id)
+        return self._cipher(person_id).decrypt(blob, associated_data(table, column, row_id))
+
+    def forget(self, person_id: uuid.UUID) -> None:
+        """Drop a person's key from this vault (after erasure or re-keying)."""
+        self._ciphers.pop(person_id, None)
+
     def seal_json(
         self, person_id: uuid.UUID, table: str, column: str, row_id: object, value: Any
     ) -> bytes:

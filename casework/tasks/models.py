@@ -32,6 +32,8 @@ class TaskSource(StrEnum):
     WELFARE_CHECK = "welfare_check"
     CONSENT_REVIEW = "consent_review"
     MANUAL = "manual"
+    #: An information-rights request's due date (issue 9).
+    INFORMATION_REQUEST = "information_request"
 
 
 class TaskState(StrEnum):
