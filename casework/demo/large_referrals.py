@@ -604,7 +604,10 @@ class Maker:
             local = to_london(at).date() + timedelta(days=rng.randint(after, after + 8))
             if name == "first_appointment_at" and isinstance(plain.get("release_date"), str):
                 released = date.fromisoformat(plain["release_date"]) + timedelta(days=1)
-                local = max(local - timedelta(days=after), released)
+                # Never earlier than tomorrow: a run late in the day would otherwise book
+                # a morning appointment that has already passed.
+                tomorrow = to_london(at).date() + timedelta(days=1)
+                local = max(local - timedelta(days=after), released, tomorrow)
             moment = datetime.combine(local, time(rng.randint(9, 15), rng.choice((0, 15, 30, 45))))
             return moment.strftime("%Y-%m-%dT%H:%M")
         # Dates.
